@@ -1,0 +1,70 @@
+"""The small neural-network toolkit, as plain functions over parameter pytrees.
+
+Nothing here holds state: initialisers return fresh parameters, optimisers take parameters,
+gradients and their own state and return new ones, and batching takes a numpy Generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .primitives import sigmoid
+from .pytree import tree_map
+
+
+def xavier_uniform(rng, n_in, n_out, dtype=np.float64):
+    """An (n_in, n_out) matrix uniform in [-a, a] with a = sqrt(6 / (n_in + n_out)).
+
+    The variance a^2 / 3 = 2 / (n_in + n_out) keeps activations and gradients at a similar scale
+    from layer to layer (Glorot and Bengio, 2010).
+    """
+    limit = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
+
+
+def init_dense(rng, n_in, n_out, dtype=np.float64):
+    """Parameters of a dense layer: Xavier-uniform weights `W` and zero biases `b`."""
+    return {"W": xavier_uniform(rng, n_in, n_out, dtype), "b": np.zeros(n_out, dtype=dtype)}
+
+
+def dense(params, x, activation=sigmoid):
+    """activation(x W + b); pass `activation=None` for the affine map alone (e.g. logits)."""
+    z = x @ params["W"] + params["b"]
+    return z if activation is None else activation(z)
+
+
+def accuracy(logits, labels):
+    """Fraction of rows whose largest logit is the label (integer or one-hot labels)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def sgd(params, grads, lr):
+    """One step of plain gradient descent: W = W - lr * grad."""
+    return tree_map(lambda p, g: p - lr * g, params, grads)
+
+
+def momentum_init(params):
+    """Momentum accumulators: zeros shaped like the parameters."""
+    return tree_map(np.zeros_like, params)
+
+
+def momentum(params, grads, velocity, lr, beta=0.9):
+    """One step of gradient descent with momentum: M = beta M - lr grad; W = W + M.
+
+    Returns the new parameters and the new accumulators.
+    """
+    velocity = tree_map(lambda m, g: beta * m - lr * g, velocity, grads)
+    return tree_map(lambda p, m: p + m, params, velocity), velocity
+
+
+def random_batches(rng, x, y, batch_size):
+    """Shuffle the rows once and cut them into batches, covering every row exactly once per epoch."""
+    if len(x) != len(y):
+        raise ValueError(f"random_batches: {len(x)} inputs but {len(y)} labels")
+    if batch_size < 1:
+        raise ValueError(f"random_batches: batch_size must be at least 1, got {batch_size}")
+    order = rng.permutation(len(x))
+    return [(x[idx], y[idx]) for idx in np.array_split(order, range(batch_size, len(x), batch_size))]

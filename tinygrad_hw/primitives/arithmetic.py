@@ -1,0 +1,191 @@
+"""Arithmetic: broadcasting binary operators, matrix product, powers, exp and log.
+
+Binary operators follow numpy broadcasting; their VJPs sum the cotangent back over the broadcast
+axes (`unbroadcast`). VJPs use Python operators, which act on numpy arrays directly in a first-order
+backward pass and on Tensors (recording) when the backward pass is itself being differentiated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import primitive
+from ..tensor import shape_of
+from .shape import reshape, transpose, unbroadcast
+
+
+def _binary_sample(low=-2.0, high=2.0, away_from=None):
+    def sample(draw):
+        a_shape, b_shape = draw.broadcastable_shapes(2)
+        return [draw.array(a_shape, low, high, away_from), draw.array(b_shape, low, high, away_from)], {}
+
+    return sample
+
+
+@primitive
+def add(a, b):
+    """a + b, broadcasting."""
+    return a + b
+
+
+add.defvjp(
+    lambda g, ans, a, b: unbroadcast(g, shape_of(a)),
+    lambda g, ans, a, b: unbroadcast(g, shape_of(b)),
+)
+add.defsample(_binary_sample())
+
+
+@primitive
+def sub(a, b):
+    """a - b, broadcasting."""
+    return a - b
+
+
+sub.defvjp(
+    lambda g, ans, a, b: unbroadcast(g, shape_of(a)),
+    lambda g, ans, a, b: unbroadcast(-g, shape_of(b)),
+)
+sub.defsample(_binary_sample())
+
+
+@primitive
+def mul(a, b):
+    """a * b elementwise, broadcasting."""
+    return a * b
+
+
+mul.defvjp(
+    lambda g, ans, a, b: unbroadcast(g * b, shape_of(a)),
+    lambda g, ans, a, b: unbroadcast(g * a, shape_of(b)),
+)
+mul.defsample(_binary_sample())
+
+
+@primitive
+def div(a, b):
+    """a / b elementwise, broadcasting."""
+    return a / b
+
+
+div.defvjp(
+    lambda g, ans, a, b: unbroadcast(g / b, shape_of(a)),
+    lambda g, ans, a, b: unbroadcast(-g * ans / b, shape_of(b)),
+)
+div.defsample(_binary_sample(0.5, 2.0))
+
+
+@primitive
+def neg(x):
+    """-x."""
+    return -x
+
+
+neg.defvjp(lambda g, ans, x: -g)
+
+
+@neg.defsample
+def _(draw):
+    return [draw.array(draw.shape())], {}
+
+
+@primitive
+def power(x, exponent):
+    """x ** exponent for a constant exponent (x must be positive unless it is an integer)."""
+    return x**exponent
+
+
+power.defvjp(lambda g, ans, x, exponent: g * exponent * x ** (exponent - 1))
+
+
+@power.defsample
+def _(draw):
+    exponent = draw.choice([2, 3, 0.5, -1, 1.5])
+    return [draw.array(draw.shape(), 0.5, 2.0)], {"exponent": exponent}
+
+
+@primitive
+def exp(x):
+    """e ** x."""
+    return np.exp(x)
+
+
+exp.defvjp(lambda g, ans, x: g * ans)
+
+
+@exp.defsample
+def _(draw):
+    return [draw.array(draw.shape())], {}
+
+
+@primitive
+def log(x):
+    """Natural logarithm."""
+    return np.log(x)
+
+
+log.defvjp(lambda g, ans, x: g / x)
+
+
+@log.defsample
+def _(draw):
+    return [draw.array(draw.shape(), 0.5, 3.0)], {}
+
+
+# -- matrix product ----------------------------------------------------------------------------
+
+
+@primitive
+def matmul(a, b):
+    """Matrix product with numpy's `@` rules (1-D operands, batched and broadcast leading axes)."""
+    return a @ b
+
+
+def _as_matrices(g, a, b):
+    """View a 1-D operand as a matrix (row for a, column for b) and g in the matching shape."""
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    if len(a_shape) == 1:
+        a = reshape(a, (1,) + a_shape)
+    if len(b_shape) == 1:
+        b = reshape(b, b_shape + (1,))
+    a2, b2 = shape_of(a), shape_of(b)
+    batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    return reshape(g, batch + (a2[-2], b2[-1])), a, b
+
+
+def _swap_last(x):
+    axes = list(range(len(shape_of(x))))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return transpose(x, tuple(axes))
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return g @ b.T
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape(unbroadcast(g2 @ _swap_last(b2), shape_of(a2)), shape_of(a))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    if len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return a.T @ g
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape(unbroadcast(_swap_last(a2) @ g2, shape_of(b2)), shape_of(b))
+
+
+matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+
+
+@matmul.defsample
+def _(draw):
+    m, k, n = draw.integer(1, 4), draw.integer(1, 4), draw.integer(1, 4)
+    batch = draw.choice([(), (2,), (3, 1)])
+    a_shape, b_shape = draw.choice(
+        [
+            ((m, k), (k, n)),
+            (batch + (m, k), (k, n)),
+            ((k,), batch + (k, n)),
+            (batch + (m, k), (k,)),
+            ((k,), (k,)),
+        ]
+    )
+    return [draw.array(a_shape), draw.array(b_shape)], {}

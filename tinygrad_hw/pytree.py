@@ -1,0 +1,66 @@
+"""Pytrees: nested dicts, lists and tuples whose leaves are arrays.
+
+Model parameters are pytrees (`{"W1": ..., "b1": ...}`), and gradients come back in the same shape.
+Flattening gives the leaves in a fixed order plus a description of the structure that rebuilds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_LEAF = None  # the treedef of a single leaf
+
+
+def tree_flatten(tree) -> tuple[list, Any]:
+    """Leaves of `tree` in order, and a treedef that `tree_unflatten` turns back into a tree."""
+    leaves = []
+    treedef = _flatten_into(tree, leaves)
+    return leaves, treedef
+
+
+def _flatten_into(tree, leaves):
+    if isinstance(tree, dict):
+        keys = list(tree)
+        return (dict, keys, [_flatten_into(tree[k], leaves) for k in keys])
+    if isinstance(tree, (list, tuple)):
+        return (type(tree), None, [_flatten_into(x, leaves) for x in tree])
+    leaves.append(tree)
+    return _LEAF
+
+
+def tree_unflatten(treedef, leaves):
+    """Rebuild the tree described by `treedef` with `leaves` in flattening order."""
+    it = iter(leaves)
+    tree = _build(treedef, it)
+    return tree
+
+
+def _build(treedef, it):
+    if treedef is _LEAF:
+        return next(it)
+    kind, keys, children = treedef
+    built = [_build(c, it) for c in children]
+    if kind is dict:
+        return dict(zip(keys, built))
+    return kind(built)
+
+
+def tree_leaves(tree) -> list:
+    return tree_flatten(tree)[0]
+
+
+def tree_map(fn: Callable, tree, *rest):
+    """Apply `fn` leafwise to `tree` and trees of the same structure."""
+    leaves, treedef = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others, strict=True)])
+
+
+def leaf_paths(tree, prefix="") -> list[str]:
+    """A readable path for every leaf, in flattening order: `['W1']`, `[0][2]`, ..."""
+    if isinstance(tree, dict):
+        return [p for k in tree for p in leaf_paths(tree[k], f"{prefix}[{k!r}]")]
+    if isinstance(tree, (list, tuple)):
+        return [p for i, x in enumerate(tree) for p in leaf_paths(x, f"{prefix}[{i}]")]
+    return [prefix]
