@@ -6,7 +6,7 @@ holds the small toolkit (initialisation, layers, optimisers, batches) to train t
 """
 
 from .autodiff import ZeroGradientWarning, grad, value_and_grad, vjp
-from .gradcheck import GradientCheckError, check_grads
+from .gradcheck import GradientCheckError, MissingCheckInputsError, check_grads, check_primitive
 from .primitive import REGISTRY, Primitive, ShapeError, primitive
 from .primitives import (
     add,
@@ -43,7 +43,8 @@ from .pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .tensor import Tensor
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "check_grads", "GradientCheckError", "ZeroGradientWarning",
+    "grad", "value_and_grad", "vjp", "check_grads", "check_primitive", "GradientCheckError",
+    "MissingCheckInputsError", "ZeroGradientWarning",
     "Tensor", "Primitive", "primitive", "REGISTRY", "ShapeError",
     "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "matmul",

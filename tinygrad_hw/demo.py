@@ -61,6 +61,7 @@ def train(params, x, y, *, epochs, lr, batch_size, rng, report_every):
 
 
 def run(out: Path, seed: int = 0, epochs: int = 100, lr: float = 0.1, batch_size: int = 32) -> dict:
+    out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     rng = np.random.default_rng(seed)
     x, y = make_spirals(rng)
     params = init_classifier(rng)

@@ -21,6 +21,7 @@ import numpy as np
 from .autodiff import ZeroGradientWarning, vjp
 from .primitives import concatenate, reshape
 from .pytree import leaf_paths, tree_flatten, tree_unflatten
+from .sampling import RandomDraw
 
 
 class GradientCheckError(AssertionError):
@@ -134,7 +135,9 @@ def _element_probes(x):
     for j in range(x.size):
         d = np.zeros(x.shape)
         d.flat[j] = 1.0
-        where = f"at element {np.unravel_index(j, x.shape)}" if x.ndim else "(a scalar)"
+        where = (
+            f"at element {tuple(int(i) for i in np.unravel_index(j, x.shape))}" if x.ndim else "(a scalar)"
+        )
         yield where, d
 
 
@@ -143,3 +146,21 @@ def _direction_probes(x, rng, count):
     for k in range(count):
         d = rng.standard_normal(x.shape)
         yield f"along random direction {k}", d / np.linalg.norm(d)
+
+
+class MissingCheckInputsError(LookupError):
+    """A primitive was registered without `sample`, so nothing can check its VJPs."""
+
+
+def check_primitive(prim, draw=None, order=2, **options):
+    """Gradient-check one primitive on inputs from its own `sample` recipe.
+
+    `draw` supplies shapes and arrays (default: a seeded `RandomDraw`); `options` go to
+    `check_grads`. A primitive registered without check inputs cannot pass.
+    """
+    if prim.sample is None:
+        raise MissingCheckInputsError(
+            f"primitive {prim.name!r} has no check inputs: attach a recipe with @{prim.name}.defsample"
+        )
+    args, params = prim.sample(draw if draw is not None else RandomDraw(0))
+    return check_grads(lambda *xs: prim(*xs, **params), *args, order=order, **options)

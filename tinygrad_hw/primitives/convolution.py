@@ -87,8 +87,7 @@ def _check_conv(x, w):
     xs, ws = shape_of(x), shape_of(w)
     if len(xs) != 4 or len(ws) != 4 or xs[1] != ws[1]:
         raise ShapeError(
-            f"conv2d: needs images (N, C, H, W) and filters (F, C, KH, KW) with the same C, "
-            f"got {xs} and {ws}"
+            f"conv2d: needs images (N, C, H, W) and filters (F, C, KH, KW) with the same C, got {xs} and {ws}"
         )
 
 

@@ -1,0 +1,169 @@
+"""The functional API: pytrees, argnums, vjp, nesting, and errors a user can act on."""
+
+import numpy as np
+import pytest
+
+import tinygrad_hw as tg
+
+
+def test_grad_over_nested_pytrees_keeps_structure_and_values():
+    params = {"layers": [{"W": np.ones((2, 3)), "b": np.zeros(3)}], "scale": (np.array(2.0),)}
+
+    def f(p):
+        layer = p["layers"][0]
+        return tg.sum((layer["W"] + layer["b"]) * p["scale"][0])
+
+    g = tg.grad(f)(params)
+    assert set(g) == {"layers", "scale"} and isinstance(g["scale"], tuple)
+    np.testing.assert_array_equal(g["layers"][0]["W"], np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(g["layers"][0]["b"], np.full(3, 4.0))
+    np.testing.assert_array_equal(g["scale"][0], 6.0)
+
+
+def test_argnums_tuple_gives_a_gradient_per_argument_and_other_arguments_stay_constant():
+    x, y, z = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])
+    value, (gx, gz) = tg.value_and_grad(lambda a, b, c: tg.sum(a * b * c), argnums=(0, 2))(x, y, z)
+    assert value == pytest.approx(1 * 3 * 5 + 2 * 4 * 6)
+    np.testing.assert_array_equal(gx, y * z)
+    np.testing.assert_array_equal(gz, x * y)
+
+
+def test_float32_in_float32_out():
+    w = np.ones((3, 2), dtype=np.float32)
+    g = tg.grad(lambda w: tg.mse(w @ np.ones(2, np.float32), np.zeros(3, np.float32)))(w)
+    assert g.dtype == np.float32
+
+
+def test_vjp_of_a_vector_function_pulls_back_any_cotangent():
+    A = np.arange(6.0).reshape(2, 3)
+    value, pullback = tg.vjp(lambda x: A @ x, np.ones(3))
+    np.testing.assert_array_equal(value, A @ np.ones(3))
+    (gx,) = pullback(np.array([1.0, -1.0]))
+    np.testing.assert_array_equal(gx, np.array([1.0, -1.0]) @ A)
+    with pytest.raises(ValueError, match=r"cotangent has shape \(3,\).*output has shape \(2,\)"):
+        pullback(np.ones(3))
+
+
+def test_grad_of_grad_is_the_second_derivative():
+    d2 = tg.grad(tg.grad(lambda x: tg.sum(x**3) + tg.sum(tg.sigmoid(x))))
+    x = np.array(0.7)
+    s = 1 / (1 + np.exp(-x))
+    assert d2(x) == pytest.approx(6 * x + s * (1 - s) * (1 - 2 * s), rel=1e-12)
+
+
+def test_hessian_vector_product_matches_the_explicit_hessian():
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+
+    def f(x):
+        return 0.5 * tg.sum(x * (A @ x)) + tg.sum(x**4)
+
+    x, v = np.array([0.3, -0.5]), np.array([1.0, 2.0])
+    hvp = tg.grad(lambda x: tg.sum(tg.grad(f)(x) * v))(x)
+    hessian = A + np.diag(12 * x**2)
+    np.testing.assert_allclose(hvp, hessian @ v, rtol=1e-12)
+
+
+def test_a_primitive_used_twice_accumulates_both_paths():
+    assert tg.grad(lambda x: tg.sum(x * x + x))(np.array(3.0)) == pytest.approx(7.0)
+
+
+def test_operators_with_numpy_on_the_left_are_recorded():
+    x = np.array([1.0, 2.0])
+    g = tg.grad(lambda t: tg.sum(np.array([3.0, 4.0]) * t + np.float64(2.0) * t - 1.0 / (1.0 + t)))(x)
+    np.testing.assert_allclose(g, [3 + 2 + 1 / 4, 4 + 2 + 1 / 9])
+
+
+def test_getitem_and_concatenate_route_gradients_back():
+    x = np.arange(5.0)
+    g = tg.grad(lambda t: tg.sum(tg.concatenate([t[1:3], t[[0, 0, 4]]]) * 2))(x)
+    np.testing.assert_array_equal(g, [4.0, 2.0, 2.0, 0.0, 2.0])
+
+
+# -- errors a user can act on -----------------------------------------------------------------
+
+
+def test_grad_of_a_non_scalar_output_says_so():
+    with pytest.raises(ValueError, match=r"scalar output.*returned shape \(3,\).*use vjp"):
+        tg.grad(lambda x: x * 2)(np.ones(3))
+
+
+def test_grad_with_respect_to_an_integer_array_says_so():
+    with pytest.raises(TypeError, match=r"argument\[0\]: its dtype is int64.*floating-point"):
+        tg.grad(lambda x: tg.sum(x * 1.0))(np.arange(3))
+
+
+def test_grad_of_an_output_that_ignores_the_input_warns_and_returns_zeros():
+    with pytest.warns(tg.ZeroGradientWarning, match="does not depend on the inputs"):
+        g = tg.grad(lambda x, y: tg.sum(y * 2.0))(np.ones(2), np.ones(2))
+    np.testing.assert_array_equal(g, np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    ("op", "shapes", "expected"),
+    [
+        (tg.add, ((2, 3), (4,)), r"add: inputs of shapes \(2, 3\) and \(4,\) do not fit"),
+        (tg.matmul, ((2, 3), (4, 5)), r"matmul: inputs of shapes \(2, 3\) and \(4, 5\) do not fit"),
+        (tg.mse, ((2,), (3,)), r"mse: prediction shape \(2,\) differs from target shape \(3,\)"),
+        (tg.conv2d, ((1, 2, 5, 5), (3, 1, 2, 2)), r"conv2d: .*same C, got \(1, 2, 5, 5\) and \(3, 1, 2, 2\)"),
+    ],
+)
+def test_a_shape_mismatch_names_the_primitive_and_both_shapes(op, shapes, expected):
+    a, b = (np.ones(s) for s in shapes)
+    with pytest.raises(tg.ShapeError, match=expected):
+        op(a, b)
+    with pytest.raises(tg.ShapeError, match=expected):  # the same inside a traced function
+        tg.grad(lambda t: tg.sum(op(t, b)))(a)
+
+
+def test_bad_labels_for_cross_entropy_are_named():
+    logits = np.zeros((3, 4))
+    with pytest.raises(tg.ShapeError, match=r"integer labels must have shape \(3,\)"):
+        tg.softmax_cross_entropy(logits, np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+        tg.softmax_cross_entropy(logits, np.array([0, 1, 4]))
+
+
+def test_numpy_functions_on_a_tensor_fail_loudly_instead_of_cutting_the_gradient():
+    with pytest.raises(TypeError, match="Tensor' does not support ufuncs"):
+        tg.grad(lambda x: tg.sum(np.exp(x)))(np.ones(2))
+    with pytest.raises(TypeError, match="use the tinygrad_hw functions"):
+        tg.grad(lambda x: tg.sum(np.asarray(x)))(np.ones(2))
+
+
+def test_a_traced_exponent_is_refused_with_the_alternative():
+    with pytest.raises(TypeError, match="constant exponent"):
+        tg.grad(lambda x: tg.sum(x**x))(np.ones(2))
+
+
+# -- check_grads ------------------------------------------------------------------------------
+
+
+def _broken_square():
+    square = tg.Primitive(lambda x: x * x, name="square", registry=None)
+    square.defvjp(lambda g, ans, x: g * x)  # wrong by a factor of 2
+    return square
+
+
+def test_check_grads_names_the_input_the_worst_element_and_both_values():
+    square = _broken_square()
+    params = {"W": np.array([[0.5, -1.0], [3.0, 0.25]])}
+    with pytest.raises(tg.GradientCheckError) as failure:
+        tg.check_grads(lambda p: tg.sum(square(p["W"])), params, seed=1)
+    message = str(failure.value)
+    assert "input [0]['W']" in message and "worst at element (1, 0)" in message
+    assert "reverse mode gives" in message and "central differences give" in message
+
+
+def test_check_grads_in_direction_mode_catches_the_same_error_on_a_large_input():
+    square = _broken_square()
+    x = np.random.default_rng(0).standard_normal(5000)
+    with pytest.raises(tg.GradientCheckError, match="along random direction"):
+        tg.check_grads(lambda x: tg.sum(square(x)), x)
+    summary = tg.check_grads(lambda x: tg.sum(x * x), x, directions=4)
+    assert summary["comparisons"] == 4
+
+
+def test_check_grads_passes_a_correct_function_at_second_order_and_counts_comparisons():
+    x = np.array([0.1, 0.2, 0.3])
+    summary = tg.check_grads(lambda x: tg.tanh(x) * tg.exp(x), x, order=2)
+    assert summary["comparisons"] == 6 and summary["max_abs_error"] < 1e-8
