@@ -167,3 +167,20 @@ def test_check_grads_passes_a_correct_function_at_second_order_and_counts_compar
     x = np.array([0.1, 0.2, 0.3])
     summary = tg.check_grads(lambda x: tg.tanh(x) * tg.exp(x), x, order=2)
     assert summary["comparisons"] == 6 and summary["max_abs_error"] < 1e-8
+
+
+def test_a_gradient_step_leaves_no_reference_cycles_behind():
+    # Cycles would keep every step's graph and arrays alive until the cyclic collector runs.
+    import gc
+
+    params = {"W": np.ones((3, 2)), "b": np.zeros(2)}
+    loss = lambda p, x: tg.sum(tg.sigmoid(x @ p["W"] + p["b"]))  # noqa: E731
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            tg.grad(loss)(params, np.ones((4, 3)))
+            tg.grad(tg.grad(lambda x: tg.sum(tg.tanh(x) ** 3)))(np.array(0.3))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -1,9 +1,9 @@
 """Reverse mode: the backward pass and the functional API (`vjp`, `grad`, `value_and_grad`).
 
 `vjp(f, *args)` starts a new trace, boxes every leaf of `args` as a Tensor of that trace, runs `f`
-(every primitive it calls records itself), and returns the output with a pullback. The pullback
-walks the recorded graph from the output back to the inputs in reverse topological order, asking
-each primitive for the cotangents of its parents and summing the contributions that meet.
+(every primitive it calls records itself on the trace's tape), and returns the output with a
+pullback. The pullback walks the tape backwards from the output, asking each primitive for the
+cotangents of its parents and summing the contributions that meet.
 
 Because VJPs are written with engine operations, a backward pass run while an outer trace is active
 is itself recorded on that outer trace: that is all `grad(grad(f))` needs.
@@ -18,62 +18,41 @@ import warnings
 import numpy as np
 
 from .pytree import leaf_paths, tree_flatten, tree_unflatten
-from .tensor import Tensor, shape_of
+from .tensor import Tensor, Trace, shape_of
 
-_trace_ids = itertools.count(1)
+_levels = itertools.count(1)
 
 
 class ZeroGradientWarning(UserWarning):
     """The differentiated output does not depend on the differentiated inputs."""
 
 
-def toposort(out: Tensor) -> list[Tensor]:
-    """Nodes reachable from `out`, each one before all of its parents (Kahn's algorithm)."""
-    consumers = {}
-    stack, seen = [out], {id(out)}
-    while stack:
-        node = stack.pop()
-        for _, parent in node.parents:
-            key = id(parent)
-            consumers[key] = consumers.get(key, 0) + 1
-            if key not in seen:
-                seen.add(key)
-                stack.append(parent)
-    order, ready = [], [out]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for _, parent in node.parents:
-            key = id(parent)
-            consumers[key] -= 1
-            if consumers[key] == 0:
-                ready.append(parent)
-    return order
+def backward(tape: list[Tensor], out: Tensor, g) -> dict[int, object]:
+    """Cotangents of every node that `out` depends on, keyed by `id(node)`, given out's cotangent.
 
-
-def backward(out: Tensor, g) -> dict[int, object]:
-    """Cotangents of every node that `out` depends on, keyed by `id(node)`, given out's cotangent."""
+    The tape lists the trace's nodes in the order they were made, parents before children, so
+    walking it backwards reaches each node only after every use of it has sent its contribution.
+    """
     cotangents = {id(out): g}
-    for node in toposort(out):
-        if not node.parents:
-            continue
+    for node in reversed(tape):
         g = cotangents.pop(id(node), None)
         if g is None:
             continue
-        prim, ans, args, params = node.prim, node.value, node.args, node.params
-        for argnum, parent in node.parents:
-            contribution = prim.vjp(argnum, g, ans, args, params)
+        ans, args, params = node.value, node.args, node.params
+        for vjp_of_parent, parent in node.parents:
+            contribution = vjp_of_parent(g, ans, *args, **params)
             key = id(parent)
             previous = cotangents.get(key)
             cotangents[key] = contribution if previous is None else previous + contribution
     return cotangents
 
 
-def _as_input(x, where):
+def _as_input(x, args, position):
     """Check that a leaf can be differentiated and return it as an array (or outer Tensor)."""
     if type(x) is not Tensor:
         x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
+        where = f"argument{leaf_paths(args)[position]}"
         raise TypeError(
             f"cannot differentiate with respect to {where}: its dtype is {x.dtype}, and "
             "gradients exist only for floating-point inputs (cast it, e.g. x.astype(np.float64), "
@@ -90,8 +69,7 @@ def _finish(g, like):
     """A gradient as the user expects it: same shape and dtype as its input, a writable array."""
     if type(g) is Tensor:
         return g
-    g = np.asarray(g)
-    if g.dtype != like.dtype or not g.flags.writeable:
+    if type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable:
         g = np.array(g, dtype=like.dtype)
     return g
 
@@ -102,12 +80,12 @@ def vjp(f, *args):
     `pullback(cotangent)` maps a cotangent of the output (same shape) to a tuple with one cotangent
     per argument, each with that argument's pytree structure, shapes and dtypes.
     """
-    trace = next(_trace_ids)
+    trace = Trace(next(_levels))
     leaves, treedef = tree_flatten(args)
-    paths = leaf_paths(args)
-    inputs = [Tensor(_as_input(x, f"argument{p}"), trace) for x, p in zip(leaves, paths)]
+    inputs = [Tensor(_as_input(x, args, i), trace) for i, x in enumerate(leaves)]
     out = f(*tree_unflatten(treedef, inputs))
-    traced = type(out) is Tensor and out.trace == trace
+    tape = trace.finish()
+    traced = type(out) is Tensor and out.trace is trace
     value = out.value if traced else out
 
     def pullback(g):
@@ -123,7 +101,7 @@ def vjp(f, *args):
                 stacklevel=2,
             )
             return tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
-        cotangents = backward(out, g)
+        cotangents = backward(tape, out, g)
         grads = []
         for x in inputs:
             g_x = cotangents.get(id(x))
@@ -160,7 +138,7 @@ def value_and_grad(f, argnums=0):
                 f"grad needs a function with a scalar output, but {_name(f)} returned shape "
                 f"{shape_of(value)}; reduce it (e.g. with sum or mean) or use vjp for vector outputs"
             )
-        grads = pullback(np.ones((), dtype=getattr(value, "dtype", np.float64)))
+        grads = pullback(np.array(1, dtype=getattr(value, "dtype", np.float64)))
         return value, grads[0] if single else grads
 
     return value_and_grad_f

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .primitives import sigmoid
-from .pytree import tree_map
+from .pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 
 def xavier_uniform(rng, n_in, n_out, dtype=np.float64):
@@ -43,7 +43,15 @@ def accuracy(logits, labels):
 
 def sgd(params, grads, lr):
     """One step of plain gradient descent: W = W - lr * grad."""
-    return tree_map(lambda p, g: p - lr * g, params, grads)
+    leaves, treedef = tree_flatten(params)
+    return tree_unflatten(treedef, [_plus_scaled(p, g, -lr) for p, g in zip(leaves, tree_leaves(grads))])
+
+
+def _plus_scaled(p, g, scale):
+    """p + scale * g as a new array, with one temporary instead of two (the update is memory-bound)."""
+    out = g * scale
+    out += p
+    return out
 
 
 def momentum_init(params):

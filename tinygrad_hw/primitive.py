@@ -10,14 +10,16 @@ Calling a primitive dispatches on its inputs:
   * no Tensor among them: run the numpy forward directly (the fast path, also taken by every VJP
     during an ordinary first-order backward pass, which therefore costs plain numpy);
   * otherwise: unbox the inputs that belong to the newest trace, apply the primitive to the
-    unboxed values (which may still be Tensors of older traces, hence the recursion), and box the
-    result with a link back to its parents.
+    unboxed values (which may still be Tensors of older traces, hence the recursion), box the
+    result with a link back to its parents, and append it to that trace's tape.
 
 Every primitive also carries `sample`, a recipe for valid example inputs; the test suite uses it to
 gradient-check every registered primitive, and fails for a primitive that has none.
 """
 
 from __future__ import annotations
+
+import functools
 
 from .tensor import Tensor, shape_of
 
@@ -37,8 +39,8 @@ class Primitive:
         self.name = name or forward.__name__
         self.__name__ = self.name
         self.__doc__ = forward.__doc__
-        self.vjps = {}  # argnum -> vjp(g, ans, *args, **params); variadic: vjp(argnum, g, ...)
-        self.vjp_argnum = None
+        self.vjps = {}  # argnum -> vjp(g, ans, *args, **params)
+        self.vjp_argnum = None  # or, for variadic primitives, one vjp(argnum, g, ans, *args, **params)
         self.sample = None
         if registry is not None:
             if self.name in registry:
@@ -55,14 +57,15 @@ class Primitive:
         self.vjp_argnum = vjp
         return self
 
-    def differentiable(self, argnum):
-        return self.vjp_argnum is not None or argnum in self.vjps
+    def vjp_for(self, argnum):
+        """The function giving argument `argnum`'s cotangent, or None if it is not differentiable.
 
-    def vjp(self, argnum, g, ans, args, params):
-        """Cotangent of argument `argnum`, given the output's cotangent `g`."""
+        It is called as `vjp(g, ans, *args, **params)`; the backward pass looks it up once per
+        recorded parent, when the node is made.
+        """
         if self.vjp_argnum is not None:
-            return self.vjp_argnum(argnum, g, ans, *args, **params)
-        return self.vjps[argnum](g, ans, *args, **params)
+            return functools.partial(self.vjp_argnum, argnum)
+        return self.vjps.get(argnum)
 
     def defsample(self, sample):
         """Attach `sample(draw) -> (args, params)`: valid inputs for gradient checks.
@@ -74,14 +77,14 @@ class Primitive:
         return sample
 
     def __call__(self, *args, **params):
-        trace = 0
+        trace = None
         for a in args:
-            if type(a) is Tensor and a.trace > trace:
+            if type(a) is Tensor and (trace is None or a.trace.level > trace.level):
                 trace = a.trace
-        if trace:
-            return self._record(trace, args, params)
         try:
-            return self.forward(*args, **params)
+            if trace is None:
+                return self.forward(*args, **params)
+            return self._record(trace, args, params)
         except ShapeError:
             raise
         except ValueError as error:
@@ -90,16 +93,24 @@ class Primitive:
 
     def _record(self, trace, args, params):
         values = list(args)
-        parents = []
+        parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
+        nested = False
         for i, a in enumerate(args):
-            if type(a) is Tensor and a.trace == trace:
-                values[i] = a.value
-                if self.differentiable(i):
-                    parents.append((i, a))
-        ans = self(*values, **params)
+            if type(a) is Tensor:
+                if a.trace is trace:
+                    values[i] = a.value
+                    nested = nested or type(a.value) is Tensor
+                    vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
+                    if vjp is not None:
+                        parents.append((vjp, a))
+                else:
+                    nested = True
+        ans = self(*values, **params) if nested else self.forward(*values, **params)
         if not parents:
             return ans
-        return Tensor(ans, trace, self, values, params, parents)
+        out = Tensor(ans, trace, self, values, params, parents)
+        trace.tape.append(out)
+        return out
 
     def __repr__(self):
         return f"<primitive {self.name}>"

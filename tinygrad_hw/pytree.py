@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 _LEAF = None  # the treedef of a single leaf
 
 
@@ -22,25 +24,36 @@ def tree_flatten(tree) -> tuple[list, Any]:
 def _flatten_into(tree, leaves):
     if isinstance(tree, dict):
         keys = list(tree)
-        return (dict, keys, [_flatten_into(tree[k], leaves) for k in keys])
+        return (dict, keys, _flatten_children([tree[k] for k in keys], leaves))
     if isinstance(tree, (list, tuple)):
-        return (type(tree), None, [_flatten_into(x, leaves) for x in tree])
+        return (type(tree), None, _flatten_children(tree, leaves))
     leaves.append(tree)
     return _LEAF
 
 
+def _flatten_children(children, leaves):
+    defs = []
+    for x in children:
+        if type(x) is np.ndarray:  # the common leaf, without a recursive call
+            leaves.append(x)
+            defs.append(_LEAF)
+        else:
+            defs.append(_flatten_into(x, leaves))
+    return defs
+
+
 def tree_unflatten(treedef, leaves):
     """Rebuild the tree described by `treedef` with `leaves` in flattening order."""
-    it = iter(leaves)
-    tree = _build(treedef, it)
-    return tree
+    return _build(treedef, iter(leaves))
 
 
 def _build(treedef, it):
     if treedef is _LEAF:
         return next(it)
     kind, keys, children = treedef
-    built = [_build(c, it) for c in children]
+    built = []
+    for c in children:
+        built.append(next(it) if c is _LEAF else _build(c, it))
     if kind is dict:
         return dict(zip(keys, built))
     return kind(built)

@@ -5,17 +5,40 @@ and records the primitive that produced it, the primitive's inputs, and which of
 themselves Tensors of the same trace (its parents). Following the parent links from a result back to
 the inputs walks the tape; `autodiff.backward` does exactly that.
 
+The Tensors of one trace are also appended, in the order they are made, to the trace's tape, so
+the backward pass simply walks the tape in reverse: every node comes after its parents.
+
 Users never build Tensors by hand: `grad`, `value_and_grad` and `vjp` wrap the arguments they
 differentiate, and every primitive returns a Tensor as soon as one of its inputs is one. Inside a
 model a Tensor behaves like an array: arithmetic operators, `@`, indexing, `.T`, `.shape`.
 
-Each trace has an integer id, larger for traces started later. A value can be boxed several times,
-once per enclosing trace, which is what makes `grad(grad(f))` work (as in HIPS autograd).
+Each trace has a level, higher for traces started later. A value can be boxed several times, once
+per enclosing trace, which is what makes `grad(grad(f))` work (as in HIPS autograd).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+class Trace:
+    """One differentiation in progress: its nesting level and its tape of recorded Tensors."""
+
+    __slots__ = ("level", "tape")
+
+    def __init__(self, level):
+        self.level = level
+        self.tape = []
+
+    def finish(self):
+        """Hand over the tape once the traced function has returned.
+
+        Every Tensor on the tape points back to this Trace; if the Trace kept the tape, each
+        step's whole graph would be a reference cycle, freed only by the cyclic garbage collector
+        long after its arrays went cold. Detached, the graph is freed the moment the pullback is.
+        """
+        tape, self.tape = self.tape, []
+        return tape
 
 
 class Tensor:
@@ -57,7 +80,7 @@ class Tensor:
 
     def __repr__(self):
         made_by = self.prim.name if self.prim is not None else "input"
-        return f"Tensor(shape={self.shape}, dtype={self.dtype}, trace={self.trace}, made_by={made_by})"
+        return f"Tensor(shape={self.shape}, dtype={self.dtype}, trace={self.trace.level}, made_by={made_by})"
 
     def __array__(self, *args, **kwargs):
         raise TypeError(

@@ -57,15 +57,14 @@ relu.defsample(_elementwise_sample(away_from=0.0))
 
 def softmax_np(x, axis=-1):
     """Numerically stable softmax on plain numpy (shared with the fused loss)."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def log_softmax_np(x, axis=-1):
     """Numerically stable log-softmax on plain numpy: shift by the max before exponentiating."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 @primitive

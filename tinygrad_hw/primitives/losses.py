@@ -15,37 +15,35 @@ from .activations import log_softmax_np, softmax
 _REDUCTIONS = ("mean", "sum")
 
 
-def _label_matrix(labels, logits_shape, dtype):
-    """Labels as an (N, C) matrix: one-hot rows for integer labels, the given rows otherwise."""
-    labels = np.asarray(primal(labels))
-    n, classes = logits_shape
-    if np.issubdtype(labels.dtype, np.integer):
-        if labels.shape != (n,):
-            raise ShapeError(
-                f"softmax_cross_entropy: integer labels must have shape ({n},) for logits "
-                f"{logits_shape}, got {labels.shape}"
-            )
-        if n and (labels.min() < 0 or labels.max() >= classes):
-            raise ValueError(
-                f"softmax_cross_entropy: labels must lie in [0, {classes}), "
-                f"got {labels.min()}..{labels.max()}"
-            )
-        onehot = np.zeros(logits_shape, dtype=dtype)
-        onehot[np.arange(n), labels] = 1
-        return onehot
-    if labels.shape != tuple(logits_shape):
-        raise ShapeError(
-            f"softmax_cross_entropy: one-hot labels must have the logits' shape {logits_shape}, "
-            f"got {labels.shape}"
-        )
-    return labels.astype(dtype, copy=False)
-
-
-def _check_logits(logits, reduction):
+def _checked_labels(logits, labels, reduction):
+    """The labels as an array, after checking them against the (N, C) logits."""
     if len(shape_of(logits)) != 2:
         raise ShapeError(f"softmax_cross_entropy: logits must be (N, C), got shape {shape_of(logits)}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
+    labels = np.asarray(primal(labels))
+    n, classes = shape_of(logits)
+    if labels.dtype.kind in "iu":
+        if labels.shape != (n,):
+            raise ShapeError(
+                f"softmax_cross_entropy: integer labels must have shape ({n},) for logits "
+                f"{shape_of(logits)}, got {labels.shape}"
+            )
+        low, high = (np.minimum.reduce(labels), np.maximum.reduce(labels)) if n else (0, 0)
+        if low < 0 or high >= classes:
+            raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {classes}), got {low}..{high}")
+    elif labels.shape != (n, classes):
+        raise ShapeError(
+            f"softmax_cross_entropy: labels must be integers of shape ({n},) or one-hot rows of "
+            f"the logits' shape {shape_of(logits)}, got {labels.dtype} of shape {labels.shape}"
+        )
+    return labels
+
+
+def _one_hot(labels, shape, dtype):
+    rows = np.zeros(shape, dtype=dtype)
+    rows[np.arange(shape[0]), labels] = 1
+    return rows
 
 
 @primitive
@@ -54,17 +52,24 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
 
     `reduction="mean"` averages over the N rows, `"sum"` adds them up.
     """
-    _check_logits(logits, reduction)
-    targets = _label_matrix(labels, logits.shape, logits.dtype)
-    total = -np.sum(targets * log_softmax_np(logits))
+    labels = _checked_labels(logits, labels, reduction)
+    log_probabilities = log_softmax_np(logits)
+    if labels.ndim == 1:
+        total = -log_probabilities[np.arange(len(labels)), labels].sum()
+    else:
+        total = -(labels * log_probabilities).sum()
     return total / logits.shape[0] if reduction == "mean" else total
 
 
 def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean"):
-    targets = _label_matrix(labels, shape_of(logits), logits.dtype)
-    scale = g / shape_of(logits)[0] if reduction == "mean" else g
+    labels = np.asarray(primal(labels))
+    shape = logits.shape
+    scale = g / shape[0] if reduction == "mean" else g
+    if labels.ndim == 1:
+        return (softmax(logits) - _one_hot(labels, shape, logits.dtype)) * scale
     # d/dz of -sum_c y_c log softmax(z)_c = softmax(z) * sum_c y_c - y  (= softmax - y for one-hot)
-    return (softmax(logits) * np.sum(targets, axis=1, keepdims=True) - targets) * scale
+    labels = labels.astype(logits.dtype, copy=False)
+    return (softmax(logits) * labels.sum(axis=1, keepdims=True) - labels) * scale
 
 
 softmax_cross_entropy.defvjp(_softmax_cross_entropy_vjp)

@@ -22,15 +22,22 @@ def _normalize_axes(axis, ndim):
 
 
 def unbroadcast(g, shape):
-    """Sum the cotangent `g` of a broadcast result down to the input's `shape`."""
-    g_shape = shape_of(g)
+    """Sum the cotangent `g` of a broadcast result down to the input's `shape`.
+
+    Broadcasting prepends axes and stretches size-1 axes; the adjoint sums the prepended axes away
+    and sums the stretched ones with keepdims, which lands exactly on `shape`.
+    """
+    g_shape = g.shape
     if g_shape == shape:
         return g
     leading = len(g_shape) - len(shape)
-    axes = tuple(range(leading)) + tuple(
-        leading + i for i, n in enumerate(shape) if n == 1 and g_shape[leading + i] != 1
-    )
-    return reshape(sum(g, axis=axes), shape)
+    if leading:
+        g = sum(g, axis=tuple(range(leading)))
+    if 1 in shape:
+        stretched = tuple([i for i, n in enumerate(shape) if n == 1 and g_shape[leading + i] != 1])
+        if stretched:
+            g = sum(g, axis=stretched, keepdims=True)
+    return g
 
 
 # -- sum and its adjoint, broadcast_to ---------------------------------------------------------
@@ -39,7 +46,7 @@ def unbroadcast(g, shape):
 @primitive
 def sum(x, axis=None, keepdims=False):
     """Sum over `axis` (an int, a tuple, or None for all axes)."""
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _sum_vjp(g, ans, x, axis=None, keepdims=False):
