@@ -3,12 +3,14 @@
 The model is 1024 -> 64 sigmoid -> 36 softmax cross-entropy, trained with plain SGD on 10,800
 rows (the size of the NIST36 training split). The three versions see the same initial weights and
 the same batches:
-  * engine: the model as a plain function, `value_and_grad`, and the functional `nn.sgd`;
+  * engine: the model as a plain function, `value_and_grad`, and the functional `nn.sgd`; its
+    layers use `affine` (x @ W + b in one primitive), as PyTorch's nn.Linear uses addmm;
   * numpy: forward and backward written out by hand, updated in place (the homework's way);
   * torch: the same network in PyTorch on the CPU, autograd, `torch.optim.SGD`.
-Each is timed for one whole epoch, best of `repeats`, the three interleaved within every repeat
-so that they share the machine's state. The engine and numpy versions use the same numpy kernels
-(`scipy.special.expit`, the same stable log-softmax), so their ratio is the engine's overhead.
+Each is timed for one whole epoch, best of `repeats`: the engine and numpy interleaved (in
+alternating order) so that they share the machine's state, then PyTorch in a block of its own.
+The engine and numpy versions use the same numpy kernels (`scipy.special.expit`, the same stable
+log-softmax), so their ratio is the engine's overhead.
 
 A second measurement isolates the engine's cost per primitive: a chain of small multiplications
 differentiated by the engine, by hand in numpy, and by PyTorch, divided by the chain's length.
@@ -50,8 +52,8 @@ def make_batches(x, y, batch_size, seed=0):
 
 
 def engine_loss(params, x, y):
-    hidden = tg.sigmoid(x @ params["W1"] + params["b1"])
-    return tg.softmax_cross_entropy(hidden @ params["W2"] + params["b2"], y)
+    hidden = tg.sigmoid(tg.affine(x, params["W1"], params["b1"]))
+    return tg.softmax_cross_entropy(tg.affine(hidden, params["W2"], params["b2"]), y)
 
 
 def engine_epoch(params, batches, lr):
@@ -141,18 +143,21 @@ def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True):
         "engine": lambda: engine_epoch(params, batches, lr),
         "numpy": lambda: numpy_epoch(params, batches, lr),
     }
-    if with_torch:
-        model_and_batches = []
-        versions["torch"] = lambda: torch_epoch(*model_and_batches[-1], lr)
     times = {name: [] for name in versions}
-    for _ in range(repeats):
-        for name, epoch in versions.items():
-            if name == "torch":
-                model_and_batches.append(torch_setup(params, batches))
-            times[name].append(_seconds(epoch))
+    for repeat in range(repeats):
+        order = ["engine", "numpy"] if repeat % 2 == 0 else ["numpy", "engine"]
+        for name in order:
+            times[name].append(_seconds(versions[name]))
+    if with_torch:
+        # PyTorch's worker threads keep spinning for a moment after each epoch, slowing whatever
+        # runs next; timing its epochs in a block of their own keeps that off the other two.
+        times["torch"] = []
+        for _ in range(repeats):
+            model, tensors = torch_setup(params, batches)
+            times["torch"].append(_seconds(lambda m=model, t=tensors: torch_epoch(m, t, lr)))
     final = {"engine": engine_epoch(params, batches, lr), "numpy": numpy_epoch(params, batches, lr)}
     if with_torch:
-        final["torch"] = torch_params(model_and_batches[-1][0])
+        final["torch"] = torch_params(model)
     return {name: min(t) for name, t in times.items()}, _max_difference(final)
 
 

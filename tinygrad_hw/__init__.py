@@ -10,6 +10,7 @@ from .gradcheck import GradientCheckError, MissingCheckInputsError, check_grads,
 from .primitive import REGISTRY, Primitive, ShapeError, primitive
 from .primitives import (
     add,
+    affine,
     broadcast_to,
     col2im,
     concatenate,
@@ -47,7 +48,7 @@ __all__ = [
     "MissingCheckInputsError", "ZeroGradientWarning",
     "Tensor", "Primitive", "primitive", "REGISTRY", "ShapeError",
     "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
-    "add", "sub", "mul", "div", "neg", "power", "exp", "log", "matmul",
+    "add", "sub", "mul", "div", "neg", "power", "exp", "log", "matmul", "affine",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax",
     "softmax_cross_entropy", "mse", "sum_squared_error",
     "sum", "mean", "broadcast_to", "reshape", "transpose", "getitem", "index_add", "concatenate",

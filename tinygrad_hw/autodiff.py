@@ -47,31 +47,44 @@ def backward(tape: list[Tensor], out: Tensor, g) -> dict[int, object]:
     return cotangents
 
 
-def _as_input(x, args, position):
-    """Check that a leaf can be differentiated and return it as an array (or outer Tensor)."""
-    if type(x) is not Tensor:
-        x = np.asarray(x)
-    if x.dtype.kind != "f":
-        where = f"argument{leaf_paths(args)[position]}"
-        raise TypeError(
-            f"cannot differentiate with respect to {where}: its dtype is {x.dtype}, and "
-            "gradients exist only for floating-point inputs (cast it, e.g. x.astype(np.float64), "
-            "or pass it as an argument that is not differentiated)"
-        )
-    return x
+def _as_inputs(leaves, args):
+    """Check that every leaf can be differentiated; return them as arrays (or outer Tensors)."""
+    inputs = []
+    for position, x in enumerate(leaves):
+        if type(x) is not Tensor:
+            x = np.asarray(x)
+        if x.dtype.kind != "f":
+            where = f"argument{leaf_paths(args)[position]}"
+            raise TypeError(
+                f"cannot differentiate with respect to {where}: its dtype is {x.dtype}, and "
+                "gradients exist only for floating-point inputs (cast it, e.g. "
+                "x.astype(np.float64), or pass it as an argument that is not differentiated)"
+            )
+        inputs.append(x)
+    return inputs
 
 
 def _zeros_like(x):
     return np.zeros(shape_of(x), dtype=x.dtype)
 
 
-def _finish(g, like):
-    """A gradient as the user expects it: same shape and dtype as its input, a writable array."""
-    if type(g) is Tensor:
-        return g
-    if type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable:
-        g = np.array(g, dtype=like.dtype)
-    return g
+def _gradients(cotangents, inputs):
+    """Each input's gradient as the user expects it: its shape and dtype, a writable array.
+
+    An input that the output does not depend on gets zeros.
+    """
+    grads = []
+    for x in inputs:
+        like = x.value
+        g = cotangents.get(id(x))
+        if g is None:
+            g = _zeros_like(like)
+        elif type(g) is not Tensor and (
+            type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable
+        ):
+            g = np.array(g, dtype=like.dtype)
+        grads.append(g)
+    return grads
 
 
 def vjp(f, *args):
@@ -82,7 +95,7 @@ def vjp(f, *args):
     """
     trace = Trace(next(_levels))
     leaves, treedef = tree_flatten(args)
-    inputs = [Tensor(_as_input(x, args, i), trace) for i, x in enumerate(leaves)]
+    inputs = [Tensor(x, trace) for x in _as_inputs(leaves, args)]
     out = f(*tree_unflatten(treedef, inputs))
     tape = trace.finish()
     traced = type(out) is Tensor and out.trace is trace
@@ -101,12 +114,7 @@ def vjp(f, *args):
                 stacklevel=2,
             )
             return tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
-        cotangents = backward(tape, out, g)
-        grads = []
-        for x in inputs:
-            g_x = cotangents.get(id(x))
-            grads.append(_zeros_like(x.value) if g_x is None else _finish(g_x, x.value))
-        return tree_unflatten(treedef, grads)
+        return tree_unflatten(treedef, _gradients(backward(tape, out, g), inputs))
 
     return value, pullback
 
@@ -122,9 +130,8 @@ def value_and_grad(f, argnums=0):
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        for n in nums:
-            if not -len(args) <= n < len(args):
-                raise IndexError(f"argnums={argnums} but the function got {len(args)} arguments")
+        if max(nums) >= len(args) or min(nums) < -len(args):
+            raise IndexError(f"argnums={argnums} but the function got {len(args)} arguments")
 
         def f_of_differentiated(*chosen):
             full = list(args)
@@ -132,7 +139,7 @@ def value_and_grad(f, argnums=0):
                 full[n] = x
             return f(*full, **kwargs)
 
-        value, pullback = vjp(f_of_differentiated, *(args[n] for n in nums))
+        value, pullback = vjp(f_of_differentiated, *[args[n] for n in nums])
         if len(shape_of(value)) != 0:
             raise ValueError(
                 f"grad needs a function with a scalar output, but {_name(f)} returned shape "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .primitives import sigmoid
+from .primitives import affine, sigmoid
 from .pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 
@@ -29,7 +29,7 @@ def init_dense(rng, n_in, n_out, dtype=np.float64):
 
 def dense(params, x, activation=sigmoid):
     """activation(x W + b); pass `activation=None` for the affine map alone (e.g. logits)."""
-    z = x @ params["W"] + params["b"]
+    z = affine(x, params["W"], params["b"])
     return z if activation is None else activation(z)
 
 

@@ -23,15 +23,12 @@ def tree_flatten(tree) -> tuple[list, Any]:
 
 def _flatten_into(tree, leaves):
     if isinstance(tree, dict):
-        keys = list(tree)
-        return (dict, keys, _flatten_children([tree[k] for k in keys], leaves))
-    if isinstance(tree, (list, tuple)):
-        return (type(tree), None, _flatten_children(tree, leaves))
-    leaves.append(tree)
-    return _LEAF
-
-
-def _flatten_children(children, leaves):
+        kind, keys, children = dict, list(tree), tree.values()
+    elif isinstance(tree, (list, tuple)):
+        kind, keys, children = type(tree), None, tree
+    else:
+        leaves.append(tree)
+        return _LEAF
     defs = []
     for x in children:
         if type(x) is np.ndarray:  # the common leaf, without a recursive call
@@ -39,7 +36,7 @@ def _flatten_children(children, leaves):
             defs.append(_LEAF)
         else:
             defs.append(_flatten_into(x, leaves))
-    return defs
+    return (kind, keys, defs)
 
 
 def tree_unflatten(treedef, leaves):

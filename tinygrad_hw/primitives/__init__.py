@@ -7,7 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
-from .arithmetic import add, div, exp, log, matmul, mul, neg, power, sub
+from .arithmetic import add, affine, div, exp, log, matmul, mul, neg, power, sub
 from .convolution import col2im, conv2d, conv_output_size, im2col, max_pool2d
 from .losses import mse, softmax_cross_entropy, sum_squared_error
 from .shape import (
@@ -68,7 +68,7 @@ for _name, _method in _OPERATORS.items():
     setattr(Tensor, _name, _method)
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "power", "exp", "log", "matmul",
+    "add", "sub", "mul", "div", "neg", "power", "exp", "log", "matmul", "affine",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax",
     "softmax_cross_entropy", "mse", "sum_squared_error",
     "sum", "mean", "broadcast_to", "reshape", "transpose", "getitem", "index_add", "concatenate",

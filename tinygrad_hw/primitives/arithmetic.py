@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import primitive
+from ..primitive import ShapeError, primitive
 from ..tensor import shape_of
 from .shape import reshape, transpose, unbroadcast
 
@@ -194,3 +194,40 @@ def _(draw):
         ]
     )
     return [draw.array(a_shape), draw.array(b_shape)], {}
+
+
+# -- the affine map of a dense layer -----------------------------------------------------------
+
+
+def _check_affine(x, w, b):
+    xs, ws, bs = x.shape, w.shape, b.shape
+    if len(xs) != 2 or len(ws) != 2 or xs[1] != ws[0] or bs not in ((ws[1],), (1, ws[1])):
+        raise ShapeError(f"affine: needs x (N, K), W (K, M) and b (M,), got {xs}, {ws} and {bs}")
+
+
+@primitive
+def affine(x, w, b):
+    """x @ w + b for a batch of rows: a dense layer's linear part in one step (like torch's addmm).
+
+    One recorded operation instead of two, and the bias is added in place to the fresh product.
+    """
+    _check_affine(x, w, b)
+    out = matmul.forward(x, w)
+    if b.dtype != out.dtype:
+        return out + b  # numpy's type promotion decides, as for x @ w + b
+    out += b
+    return out
+
+
+affine.defvjp(
+    lambda g, ans, x, w, b: matmul(g, w.T),
+    lambda g, ans, x, w, b: matmul(x.T, g),
+    lambda g, ans, x, w, b: unbroadcast(g, b.shape),
+)
+
+
+@affine.defsample
+def _(draw):
+    n, k, m = draw.integer(1, 4), draw.integer(1, 4), draw.integer(1, 4)
+    bias = draw.choice([(m,), (1, m)])
+    return [draw.array((n, k)), draw.array((k, m)), draw.array(bias)], {}

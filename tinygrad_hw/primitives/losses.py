@@ -9,35 +9,40 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import ShapeError, primitive
-from ..tensor import primal, shape_of
-from .activations import log_softmax_np, softmax
+from ..tensor import Tensor, primal, shape_of
+from .activations import log_softmax_np, softmax, softmax_np
 
 _REDUCTIONS = ("mean", "sum")
 
 
 def _checked_labels(logits, labels, reduction):
     """The labels as an array, after checking them against the (N, C) logits."""
-    if len(shape_of(logits)) != 2:
-        raise ShapeError(f"softmax_cross_entropy: logits must be (N, C), got shape {shape_of(logits)}")
+    if logits.ndim != 2:
+        raise ShapeError(f"softmax_cross_entropy: logits must be (N, C), got shape {logits.shape}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
     labels = np.asarray(primal(labels))
-    n, classes = shape_of(logits)
+    n, classes = logits.shape
     if labels.dtype.kind in "iu":
         if labels.shape != (n,):
             raise ShapeError(
                 f"softmax_cross_entropy: integer labels must have shape ({n},) for logits "
-                f"{shape_of(logits)}, got {labels.shape}"
+                f"{logits.shape}, got {labels.shape}"
             )
-        low, high = (np.minimum.reduce(labels), np.maximum.reduce(labels)) if n else (0, 0)
-        if low < 0 or high >= classes:
-            raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {classes}), got {low}..{high}")
+        if n and np.minimum.reduce(labels) < 0:  # labels too large are caught when indexing
+            _label_range_error(labels, classes)
     elif labels.shape != (n, classes):
         raise ShapeError(
             f"softmax_cross_entropy: labels must be integers of shape ({n},) or one-hot rows of "
-            f"the logits' shape {shape_of(logits)}, got {labels.dtype} of shape {labels.shape}"
+            f"the logits' shape {logits.shape}, got {labels.dtype} of shape {labels.shape}"
         )
     return labels
+
+
+def _label_range_error(labels, classes):
+    raise ValueError(
+        f"softmax_cross_entropy: labels must lie in [0, {classes}), got {labels.min()}..{labels.max()}"
+    )
 
 
 def _one_hot(labels, shape, dtype):
@@ -55,7 +60,10 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
     labels = _checked_labels(logits, labels, reduction)
     log_probabilities = log_softmax_np(logits)
     if labels.ndim == 1:
-        total = -log_probabilities[np.arange(len(labels)), labels].sum()
+        try:
+            total = -log_probabilities[np.arange(len(labels)), labels].sum()
+        except IndexError:
+            _label_range_error(labels, logits.shape[1])
     else:
         total = -(labels * log_probabilities).sum()
     return total / logits.shape[0] if reduction == "mean" else total
@@ -65,11 +73,17 @@ def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean"):
     labels = np.asarray(primal(labels))
     shape = logits.shape
     scale = g / shape[0] if reduction == "mean" else g
-    if labels.ndim == 1:
-        return (softmax(logits) - _one_hot(labels, shape, logits.dtype)) * scale
-    # d/dz of -sum_c y_c log softmax(z)_c = softmax(z) * sum_c y_c - y  (= softmax - y for one-hot)
-    labels = labels.astype(logits.dtype, copy=False)
-    return (softmax(logits) * labels.sum(axis=1, keepdims=True) - labels) * scale
+    if labels.ndim == 2:
+        # d/dz of -sum_c y_c log softmax(z)_c = softmax(z) * sum_c y_c - y  (= softmax - y for one-hot)
+        labels = labels.astype(logits.dtype, copy=False)
+        return (softmax(logits) * labels.sum(axis=1, keepdims=True) - labels) * scale
+    if type(logits) is np.ndarray and type(scale) is not Tensor:
+        # First order: compute the softmax as a fresh array and subtract the one-hot in place.
+        probabilities = softmax_np(logits)
+        probabilities[np.arange(shape[0]), labels] -= 1
+        probabilities *= scale
+        return probabilities
+    return (softmax(logits) - _one_hot(labels, shape, logits.dtype)) * scale
 
 
 softmax_cross_entropy.defvjp(_softmax_cross_entropy_vjp)
