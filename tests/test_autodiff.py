@@ -184,3 +184,18 @@ def test_a_gradient_step_leaves_no_reference_cycles_behind():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_has_aux_returns_the_auxiliary_output_unboxed_and_differentiates_only_the_loss():
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = np.array([[1.0, -1.0]])
+
+    def loss(W):
+        logits = x @ W
+        return tg.sum(logits**2), {"logits": logits}
+
+    (value, aux), g = tg.value_and_grad(loss, has_aux=True)(W)
+    assert isinstance(aux["logits"], np.ndarray)
+    np.testing.assert_array_equal(aux["logits"], x @ W)
+    assert value == pytest.approx(float(np.sum((x @ W) ** 2)))
+    np.testing.assert_allclose(g, 2 * x.T @ (x @ W))

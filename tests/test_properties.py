@@ -121,7 +121,8 @@ def test_conv2d_equals_its_im2col_matrix_product_and_direct_correlation(
 
     cols = tg.im2col(x, k, k, stride, padding)
     oh, ow = out.shape[2:]
-    as_product = (cols @ kernels.reshape(f, -1).T).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+    assert cols.shape == (n, c * k * k, oh * ow)
+    as_product = (kernels.reshape(f, -1) @ cols).reshape(n, f, oh, ow)
     np.testing.assert_allclose(out, as_product, rtol=1e-12, atol=1e-12)
 
     padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))

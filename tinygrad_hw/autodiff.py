@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .pytree import leaf_paths, tree_flatten, tree_unflatten
+from .pytree import leaf_paths, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .tensor import Tensor, Trace, shape_of
 
 _levels = itertools.count(1)
@@ -119,11 +119,13 @@ def vjp(f, *args):
     return value, pullback
 
 
-def value_and_grad(f, argnums=0):
+def value_and_grad(f, argnums=0, has_aux=False):
     """Return a function computing `(f(*args), gradient of f with respect to args[argnums])`.
 
     `f` must return a scalar. `argnums` is an int (the gradient has that argument's structure) or a
-    tuple of ints (a tuple of gradients).
+    tuple of ints (a tuple of gradients). With `has_aux=True`, `f` returns `(scalar, aux)`, only the
+    scalar is differentiated, and the result is `((scalar, aux), gradient)`: a way to get, say, the
+    logits out of a loss function without a second forward pass.
     """
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
@@ -133,11 +135,18 @@ def value_and_grad(f, argnums=0):
         if max(nums) >= len(args) or min(nums) < -len(args):
             raise IndexError(f"argnums={argnums} but the function got {len(args)} arguments")
 
+        aux = []
+
         def f_of_differentiated(*chosen):
             full = list(args)
             for n, x in zip(nums, chosen):
                 full[n] = x
-            return f(*full, **kwargs)
+            if not has_aux:
+                return f(*full, **kwargs)
+            out, extra = f(*full, **kwargs)
+            trace = tree_leaves(chosen)[0].trace  # vjp boxed every leaf in this trace
+            aux.append(tree_map(lambda x: x.value if type(x) is Tensor and x.trace is trace else x, extra))
+            return out
 
         value, pullback = vjp(f_of_differentiated, *[args[n] for n in nums])
         if len(shape_of(value)) != 0:
@@ -146,7 +155,10 @@ def value_and_grad(f, argnums=0):
                 f"{shape_of(value)}; reduce it (e.g. with sum or mean) or use vjp for vector outputs"
             )
         grads = pullback(np.array(1, dtype=getattr(value, "dtype", np.float64)))
-        return value, grads[0] if single else grads
+        grads = grads[0] if single else grads
+        if has_aux:
+            return (value, aux[0]), grads
+        return value, grads
 
     return value_and_grad_f
 

@@ -6,9 +6,12 @@ gradients and their own state and return new ones, and batching takes a numpy Ge
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from .primitives import affine, sigmoid
+from .autodiff import value_and_grad
+from .primitives import affine, sigmoid, softmax_cross_entropy
 from .pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 
@@ -62,9 +65,12 @@ def momentum_init(params):
 def momentum(params, grads, velocity, lr, beta=0.9):
     """One step of gradient descent with momentum: M = beta M - lr grad; W = W + M.
 
-    Returns the new parameters and the new accumulators.
+    Returns the new parameters and the new accumulators. With beta = 0 this is plain SGD.
     """
-    velocity = tree_map(lambda m, g: beta * m - lr * g, velocity, grads)
+    if beta == 0:
+        velocity = tree_map(lambda g: g * -lr, grads)
+    else:
+        velocity = tree_map(lambda m, g: _plus_scaled(m * beta, g, -lr), velocity, grads)
     return tree_map(lambda p, m: p + m, params, velocity), velocity
 
 
@@ -76,3 +82,81 @@ def random_batches(rng, x, y, batch_size):
         raise ValueError(f"random_batches: batch_size must be at least 1, got {batch_size}")
     order = rng.permutation(len(x))
     return [(x[idx], y[idx]) for idx in np.array_split(order, range(batch_size, len(x), batch_size))]
+
+
+# -- training a classifier ---------------------------------------------------------------------
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss stopped being a finite number; the parameters are not worth keeping."""
+
+
+def cosine_schedule(lr, epochs):
+    """Learning rate for each epoch, falling from `lr` to near 0 along half a cosine.
+
+    Large steps early explore; small steps late settle into a minimum instead of bouncing around it.
+    """
+    return lambda epoch: lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
+
+
+def predict(model, params, x, batch_size=1024):
+    """Logits of `model(params, x)` for every row, computed in batches (no gradients)."""
+    return np.concatenate([model(params, x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def evaluate(model, params, x, y, batch_size=1024):
+    """Cross-entropy averaged per sample, and accuracy, of a classifier on (x, y)."""
+    logits = predict(model, params, x, batch_size)
+    return float(softmax_cross_entropy(logits, y)), accuracy(logits, y)
+
+
+def train_classifier(model, params, train, valid=None, *, epochs, lr, batch_size=32, beta=0.9, rng,
+                     augment=None, progress=True, description="training"):  # fmt: skip
+    """Train `model(params, x) -> logits` with softmax cross-entropy and momentum SGD.
+
+    `train` and `valid` are `(x, y)` pairs; `lr` is a number or a function of the epoch (counted
+    from 0, see `cosine_schedule`); `beta=0` gives plain SGD. Returns the trained
+    parameters and a per-epoch history: `train_loss` and `train_accuracy` averaged per sample over
+    the epoch's batches as they were trained, `valid_loss` and `valid_accuracy` measured after the
+    epoch, and `seconds` (training time so far). Raises TrainingDiverged when the loss stops being
+    finite.
+    """
+    from tqdm import tqdm
+
+    def loss_and_logits(p, x, y):
+        logits = model(p, x)
+        return softmax_cross_entropy(logits, y), logits
+
+    step = value_and_grad(loss_and_logits, has_aux=True)
+    velocity = momentum_init(params)
+    history = {k: [] for k in ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "seconds")}
+    start = time.perf_counter()
+    x, y = train
+    bar = tqdm(total=epochs * len(x), desc=description, unit="row", unit_scale=True, leave=False,
+               disable=None if progress else True)  # fmt: skip
+    for epoch in range(1, epochs + 1):
+        total_loss, correct = 0.0, 0
+        epoch_lr = lr(epoch - 1) if callable(lr) else lr
+        for xb, yb in random_batches(rng, x, y, batch_size):
+            if augment is not None:
+                xb = augment(rng, xb)
+            (loss, logits), grads = step(params, xb, yb)
+            if not np.isfinite(loss):
+                bar.close()
+                raise TrainingDiverged(
+                    f"the loss became {loss} in epoch {epoch}; try a smaller learning rate"
+                )
+            params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
+            total_loss += float(loss) * len(xb)
+            correct += int(np.sum(np.argmax(logits, axis=1) == yb))
+            bar.update(len(xb))
+        history["train_loss"].append(total_loss / len(x))
+        history["train_accuracy"].append(correct / len(x))
+        history["seconds"].append(time.perf_counter() - start)
+        if valid is not None:
+            valid_loss, valid_accuracy = evaluate(model, params, *valid)
+            history["valid_loss"].append(valid_loss)
+            history["valid_accuracy"].append(valid_accuracy)
+            bar.set_postfix(epoch=epoch, valid_acc=f"{valid_accuracy:.3f}")
+    bar.close()
+    return params, history

@@ -1,12 +1,14 @@
 """Convolution and max pooling on NCHW images, by im2col and a matrix product.
 
-`im2col` copies every receptive field of the (padded) input into one row of a matrix, so a
-convolution with F filters of shape (C, KH, KW) becomes one matrix product with an (F, C*KH*KW)
-weight matrix. `col2im` is its adjoint: it adds each row back into the window it came from. The
-two are each other's VJP, which keeps convolution differentiable to any order.
+`im2col` copies every receptive field of the (padded) input into one column of a matrix per
+image, (N, C*KH*KW, OH*OW), so a convolution with F filters of shape (C, KH, KW) becomes one
+(batched) matrix product with the (F, C*KH*KW) weight matrix, whose result (N, F, OH*OW) is
+already the NCHW output. In this layout the copy reads whole output rows at a time. `col2im` is
+its adjoint: it adds each column back into the window it came from. The two are each other's VJP,
+which keeps convolution differentiable to any order.
 
 Max pooling selects one element per window; its VJP routes the cotangent to the selected
-positions with `index_add`, whose own VJP gathers them again.
+positions (through a one-hot mask when windows do not overlap, else with `index_add`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..primitive import ShapeError, primitive
 from ..tensor import primal, shape_of
-from .shape import index_add, reshape, transpose
+from .shape import getitem, index_add, reshape, sum, transpose
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -37,18 +39,18 @@ def _windows(x, kh, kw, stride, padding, pad_value=0.0):
 
 @primitive
 def im2col(x, kh, kw, stride=1, padding=0):
-    """Rows of receptive fields: (N, C, H, W) -> (N * OH * OW, C * KH * KW)."""
+    """Columns of receptive fields: (N, C, H, W) -> (N, C * KH * KW, OH * OW)."""
     windows = _windows(x, kh, kw, stride, padding)
     n, c, oh, ow = windows.shape[:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
 
 @primitive
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
-    """Adjoint of `im2col`: add each row back into its window of an (N, C, H, W) image."""
+    """Adjoint of `im2col`: add each column back into its window of an (N, C, H, W) image."""
     n, c, h, w = x_shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
-    fields = cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+    fields = cols.reshape(n, c, kh, kw, oh, ow)
     padded = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -98,25 +100,22 @@ def conv2d(x, w, stride=1, padding=0):
     f, _, kh, kw = w.shape
     n, _, h, wd = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(wd, kw, stride, padding)
-    out = im2col(x, kh, kw, stride, padding) @ w.reshape(f, -1).T
-    return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
-
-
-def _output_rows(g):
-    """Cotangent (N, F, OH, OW) as rows (N * OH * OW, F), matching im2col's row order."""
-    f = shape_of(g)[1]
-    return reshape(transpose(g, (0, 2, 3, 1)), (-1, f))
+    return (w.reshape(f, -1) @ im2col(x, kh, kw, stride, padding)).reshape(n, f, oh, ow)
 
 
 def _conv2d_vjp_x(g, ans, x, w, stride=1, padding=0):
-    f, _, kh, kw = shape_of(w)
-    cols = _output_rows(g) @ reshape(w, (f, -1))
+    n, f = shape_of(g)[:2]
+    _, _, kh, kw = shape_of(w)
+    cols = transpose(reshape(w, (f, -1))) @ reshape(g, (n, f, -1))
     return col2im(cols, shape_of(x), kh, kw, stride, padding)
 
 
 def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0):
-    f, _, kh, kw = shape_of(w)
-    return reshape(_output_rows(g).T @ im2col(x, kh, kw, stride, padding), shape_of(w))
+    n, f = shape_of(g)[:2]
+    _, _, kh, kw = shape_of(w)
+    cols = im2col(x, kh, kw, stride, padding)
+    per_image = reshape(g, (n, f, -1)) @ transpose(cols, (0, 2, 1))
+    return reshape(sum(per_image, axis=0), shape_of(w))
 
 
 conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w)
@@ -151,16 +150,84 @@ def _pool_argmax(x, size, stride, padding):
 def max_pool2d(x, size=2, stride=None, padding=0):
     """Maximum over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`."""
     stride = stride or size
+    if stride == size and padding == 0:
+        return _tile_maximum(_tiles(x, size))
     windows = _windows(x, size, size, stride, padding, pad_value=-np.inf)
     return windows.max(axis=(-2, -1))
 
 
+def _tiles(x, size):
+    """The size * size strided slices of x, one per position inside a tile, cropped to whole tiles."""
+    if x.ndim != 4:
+        raise ShapeError(f"expected images as (N, C, H, W), got shape {x.shape}")
+    h, w = (x.shape[2] // size) * size, (x.shape[3] // size) * size
+    if h == 0 or w == 0:
+        raise ShapeError(f"a {size}x{size} window does not fit in images of shape {x.shape}")
+    return [x[:, :, i:h:size, j:w:size] for i in range(size) for j in range(size)]
+
+
+def _tile_maximum(tiles):
+    # Elementwise maxima of strided slices: numpy reduces small strided windows 40x slower.
+    result = tiles[0]
+    for tile in tiles[1:]:
+        result = np.maximum(result, tile)
+    return result
+
+
+def _tile_winners(tiles):
+    """For each tile position, where it holds its tile's maximum (the first one, on ties)."""
+    best = _tile_maximum(tiles)
+    taken = np.zeros(best.shape, dtype=bool)
+    winners = []
+    for tile in tiles:
+        won = (tile == best) & ~taken
+        taken |= won
+        winners.append(won)
+    return np.stack(winners)
+
+
 def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
-    index = tuple(_pool_argmax(primal(x), size, stride or size, padding))
+    stride = stride or size
+    if stride == size and padding == 0:
+        return unpool(g, _tile_winners(_tiles(primal(x), size)), size, shape_of(x))
+    index = tuple(_pool_argmax(primal(x), size, stride, padding))
     return index_add(g, index, shape_of(x))
 
 
 max_pool2d.defvjp(_max_pool2d_vjp)
+
+
+@primitive
+def unpool(g, winners, size, shape):
+    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    for k, won in enumerate(winners):
+        i, j = divmod(k, size)
+        out[:, :, i : g.shape[2] * size : size, j : g.shape[3] * size : size] = g * won
+    return out
+
+
+def _unpool_vjp(gg, ans, g, winners, size, shape):
+    total = 0
+    for k, won in enumerate(winners):
+        i, j = divmod(k, size)
+        picked = getitem(
+            gg,
+            (slice(None), slice(None), slice(i, g.shape[2] * size, size), slice(j, g.shape[3] * size, size)),
+        )
+        total = total + picked * won
+    return total
+
+
+unpool.defvjp(_unpool_vjp)
+
+
+@unpool.defsample
+def _(draw):
+    size = draw.integer(1, 3)
+    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
+    winners = _tile_winners(_tiles(draw.distinct(shape), size))
+    return [draw.array(winners.shape[1:])], {"winners": winners, "size": size, "shape": shape}
 
 
 @max_pool2d.defsample

@@ -1,0 +1,74 @@
+"""The character classifiers, as plain functions `model(params, x) -> logits` on the engine.
+
+* `mlp`: the homework's network, 1024 -> hidden sigmoid -> 36 softmax (64 hidden units by default).
+* `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions with ReLU and 2 x 2 max pooling,
+  then a 128-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
+
+Inputs are rows of 1024 pixels in the NIST36 storage (`row.reshape(32, 32).T` upright). Both models
+take them as they are: the CNN reshapes a row to a 32 x 32 image, and a transposed image is as
+learnable as an upright one. Ink is dark on a light background, so the models see `1 - x`: ink as
+large values and blank paper as zeros, which starts training from better-scaled activations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import tinygrad_hw as tg
+from tinygrad_hw import nn
+
+from .data import CLASS_NAMES, PIXELS
+
+CLASSES = len(CLASS_NAMES)
+
+
+def init_mlp(rng, hidden=64, dtype=np.float32):
+    """Xavier-initialised weights of 1024 -> hidden -> 36, named as in the homework (W1, b1, W2, b2)."""
+    first, second = nn.init_dense(rng, PIXELS, hidden, dtype), nn.init_dense(rng, hidden, CLASSES, dtype)
+    return {"W1": first["W"], "b1": first["b"], "W2": second["W"], "b2": second["b"]}
+
+
+def mlp(params, x):
+    """Logits of the sigmoid MLP."""
+    hidden = tg.sigmoid(tg.affine(1 - x, params["W1"], params["b1"]))
+    return tg.affine(hidden, params["W2"], params["b2"])
+
+
+def init_cnn(rng, channels=(16, 32), hidden=128, dtype=np.float32):
+    """He-initialised (variance 2 / fan-in, suited to ReLU) filters and dense weights of the CNN."""
+
+    def he(shape, fan_in):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+    c1, c2 = channels
+    flat = c2 * 5 * 5  # 32 -> conv 5 -> 28 -> pool -> 14 -> conv 5 -> 10 -> pool -> 5
+    return {
+        "conv1": he((c1, 1, 5, 5), 25),
+        "bias1": np.zeros(c1, dtype),
+        "conv2": he((c2, c1, 5, 5), c1 * 25),
+        "bias2": np.zeros(c2, dtype),
+        "W3": he((flat, hidden), flat),
+        "b3": np.zeros(hidden, dtype),
+        "W4": nn.xavier_uniform(rng, hidden, CLASSES, dtype),
+        "b4": np.zeros(CLASSES, dtype),
+    }
+
+
+def cnn(params, x):
+    """Logits of the CNN: (conv 5x5, ReLU, max-pool 2) twice, dense ReLU, dense."""
+    images = tg.reshape(1 - x, (-1, 1, 32, 32))
+    h = _conv_block(images, params["conv1"], params["bias1"])
+    h = _conv_block(h, params["conv2"], params["bias2"])
+    h = tg.relu(tg.affine(tg.reshape(h, (h.shape[0], -1)), params["W3"], params["b3"]))
+    return tg.affine(h, params["W4"], params["b4"])
+
+
+def _conv_block(images, filters, bias):
+    z = tg.conv2d(images, filters) + tg.reshape(bias, (1, -1, 1, 1))
+    return tg.max_pool2d(tg.relu(z), size=2)
+
+
+MODELS = {
+    "mlp": (init_mlp, mlp),
+    "cnn": (init_cnn, cnn),
+}
