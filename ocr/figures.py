@@ -1,0 +1,93 @@
+"""The classifier's figures, as matplotlib Figures (saved by the caller).
+
+Weights and images are stored like the NIST36 rows (transposed), so every 32 x 32 picture here
+is drawn as `column.reshape(32, 32).T`, the right way up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from mpl_toolkits.axes_grid1 import ImageGrid
+
+from .data import CLASS_NAMES
+
+
+def _upright(column):
+    return np.asarray(column).reshape(32, 32).T
+
+
+def curves(history, title):
+    """Accuracy (train and valid) and loss (train and valid, per sample) over epochs."""
+    fig = Figure(figsize=(10, 3.8))
+    acc, loss = fig.subplots(1, 2)
+    epochs = np.arange(1, len(history["train_accuracy"]) + 1)
+    for split in ("train", "valid"):
+        acc.plot(epochs, history[f"{split}_accuracy"], label=split)
+        loss.plot(epochs, history[f"{split}_loss"], label=split)
+    acc.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
+    loss.set(xlabel="epoch", ylabel="cross-entropy per sample", title=f"{title}: loss")
+    acc.legend()
+    loss.legend()
+    return fig
+
+
+def lr_sweep(histories, best):
+    """Validation accuracy and loss over epochs for each learning rate of the sweep."""
+    fig = Figure(figsize=(10, 3.8))
+    acc, loss = fig.subplots(1, 2)
+    for lr, history in sorted(histories.items()):
+        epochs = np.arange(1, len(history["valid_accuracy"]) + 1)
+        label = f"lr {lr:g}" + (" (best)" if lr == best else "")
+        acc.plot(epochs, history["valid_accuracy"], label=label)
+        loss.plot(epochs, history["valid_loss"], label=label)
+    acc.set(xlabel="epoch", ylabel="validation accuracy", title="learning-rate sweep: accuracy")
+    loss.set(xlabel="epoch", ylabel="validation loss", title="learning-rate sweep: loss", yscale="log")
+    acc.legend()
+    loss.legend()
+    return fig
+
+
+def first_layer_weights(W1, title):
+    """The first 64 columns of W1 (one per hidden unit) as 32 x 32 images in an ImageGrid."""
+    fig = Figure(figsize=(7, 7.4))
+    units = min(W1.shape[1], 64)
+    side = int(np.ceil(np.sqrt(units)))
+    grid = ImageGrid(fig, 111, nrows_ncols=(side, side), axes_pad=0.05)
+    for ax, unit in zip(grid, range(side * side)):
+        ax.axis("off")
+        if unit < units:
+            ax.imshow(_upright(W1[:, unit]), cmap="gray")
+    fig.suptitle(title)
+    return fig
+
+
+def second_layer(params, valid, classes=(0, 1, 26), model=None):
+    """For some classes i: onehot(i) @ W2.T @ W1.T as a 32 x 32 image, beside the validation image
+    whose output i is largest, i.e. what the two linear maps together look for."""
+    fig = Figure(figsize=(4.5, 2.2 * len(classes)))
+    axes = fig.subplots(len(classes), 2, squeeze=False)
+    logits = model(params, valid.x)
+    for row, i in zip(axes, classes):
+        template = np.eye(len(CLASS_NAMES))[i] @ params["W2"].T @ params["W1"].T
+        best = int(np.argmax(logits[:, i]))
+        row[0].imshow(_upright(template), cmap="gray")
+        row[0].set_title(f"{CLASS_NAMES[i]}: onehot @ W2.T @ W1.T", fontsize=8)
+        row[1].imshow(valid.upright(best), cmap="gray", vmin=0, vmax=1)
+        row[1].set_title(f"valid image maximising output {CLASS_NAMES[i]}", fontsize=8)
+        for ax in row:
+            ax.axis("off")
+    return fig
+
+
+def confusion(counts, title):
+    """The test confusion matrix, rows the true class and columns the predicted one."""
+    fig = Figure(figsize=(8.5, 7.5))
+    ax = fig.subplots()
+    image = ax.imshow(counts, cmap="Blues")
+    ticks = np.arange(len(CLASS_NAMES))
+    ax.set_xticks(ticks, CLASS_NAMES, fontsize=7)
+    ax.set_yticks(ticks, CLASS_NAMES, fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig

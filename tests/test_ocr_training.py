@@ -1,0 +1,153 @@
+"""The classifier: its loss is gradient-checked, it learns, and `python -m ocr train` delivers."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+
+import tinygrad_hw as tg
+from ocr.data import load_nist36
+from ocr.models import cnn, init_cnn, init_mlp, mlp
+from ocr.synthetic import make_split
+from ocr.training import (
+    confusion_matrix,
+    load_checkpoint,
+    most_confused,
+    save_checkpoint,
+    shift_images,
+    train_model,
+)
+from tinygrad_hw.runs import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_whole_mlp_loss_passes_the_numerical_gradient_check():
+    # The homework's Q2.5: central differences against backprop on every parameter of 1024-64-36.
+    rng = np.random.default_rng(0)
+    params = init_mlp(rng, dtype=np.float64)
+    params = {k: v + rng.normal(0, 0.05, v.shape) for k, v in params.items()}  # nonzero biases too
+    x, y = rng.random((5, 1024)), rng.integers(0, 36, 5)
+    summary = tg.check_grads(lambda p: tg.softmax_cross_entropy(mlp(p, x), y), params, directions=12)
+    assert summary["comparisons"] == 12 + 64 + 12 + 36  # W1 and W2 by directions, biases elementwise
+
+
+def test_the_cnn_loss_passes_the_numerical_gradient_check():
+    rng = np.random.default_rng(1)
+    params = {k: v.astype(np.float64) for k, v in init_cnn(rng, channels=(2, 3), hidden=8).items()}
+    x, y = rng.random((2, 1024)), np.array([3, 30])
+    tg.check_grads(lambda p: tg.softmax_cross_entropy(cnn(p, x), y), params, directions=6)
+
+
+def _synthetic_splits(per_class_train=20, seed=0):
+    return {
+        "train": make_split("train", seed, size=36 * per_class_train),
+        "valid": make_split("valid", seed, size=36 * 5),
+        "test": make_split("test", seed, size=36 * 5),
+    }
+
+
+def test_a_few_seeded_mlp_epochs_on_a_small_set_clear_a_floor():
+    splits = _synthetic_splits()
+    _, _, history = train_model("mlp", splits, epochs=15, lr=0.1, batch_size=32, seed=0, progress=False)
+    assert history["valid_accuracy"][-1] > 0.6  # chance is 1/36
+    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
+
+
+def test_a_few_seeded_cnn_epochs_on_a_small_set_clear_a_floor():
+    splits = _synthetic_splits()
+    _, _, history = train_model("cnn", splits, epochs=4, lr=0.05, batch_size=32, seed=0, progress=False)
+    assert history["valid_accuracy"][-1] > 0.5
+
+
+def test_the_mlp_learns_the_shared_stand_in(shared_data):
+    splits = load_nist36(shared_data)
+    rng = np.random.default_rng(0)
+    keep = rng.permutation(len(splits["train"]))[:3000]
+    splits["train"] = type(splits["train"])(splits["train"].x[keep], splits["train"].y[keep])
+    _, _, history = train_model("mlp", splits, epochs=8, lr=0.1, batch_size=32, seed=0, progress=False)
+    assert history["valid_accuracy"][-1] > 0.65
+
+
+def test_shift_moves_every_image_of_a_batch_and_leaves_blank_paper_behind():
+    rows = np.ones((2, 1024), dtype=np.float32)
+    rows[:, 0] = 0.0  # one ink pixel in the corner of the stored image
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        shifted = shift_images(rng, rows)
+        assert shifted.shape == rows.shape
+        assert (shifted == 0).sum() in (0, 2) and np.array_equal(shifted[0], shifted[1])
+        assert shifted.min() >= 0 and shifted.max() <= 1
+
+
+def test_confusion_matrix_and_most_confused_pairs():
+    true = np.array([14, 14, 14, 8, 0])  # O, O, O, I, A
+    predicted = np.array([26, 26, 14, 27, 0])  # 0, 0, O, 1, A
+    counts = confusion_matrix(true, predicted)
+    assert counts[14, 26] == 2 and counts.sum() == 5 and np.trace(counts) == 2
+    assert most_confused(counts) == [("O", "0", 2), ("I", "1", 1)]
+
+
+def test_checkpoint_round_trip_and_a_wrong_shape_is_named(tmp_path):
+    params = init_mlp(np.random.default_rng(0), hidden=16)
+    path = save_checkpoint(tmp_path / "m.npz", "mlp", params, {"hidden": 16, "test_accuracy": 0.5})
+    name, loaded, info = load_checkpoint(path)
+    assert name == "mlp" and info["test_accuracy"] == 0.5
+    assert all(np.array_equal(loaded[k], params[k]) for k in params)
+    params["W2"] = params["W2"][:, :10]
+    save_checkpoint(tmp_path / "bad.npz", "mlp", params, {"hidden": 16})
+    with pytest.raises(UserError, match=r"parameter W2 should have shape \(16, 36\), found \(16, 10\)"):
+        load_checkpoint(tmp_path / "bad.npz")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(UserError, match="not a readable .npz"):
+        load_checkpoint(tmp_path / "junk.npz")
+
+
+def _tiny_nist36(root, per_class=6):
+    for split, seed in (("train", 0), ("valid", 1), ("test", 2)):
+        data = make_split(split, seed, size=36 * per_class)
+        (root / "nist36").mkdir(parents=True, exist_ok=True)
+        scipy.io.savemat(
+            root / "nist36" / f"nist36_{split}.mat",
+            {f"{split}_data": data.x, f"{split}_labels": np.eye(36, dtype=np.uint8)[data.y]},
+        )
+    return root
+
+
+def _train(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "ocr", "train", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_train_command_writes_checkpoint_metrics_and_every_figure(tmp_path):
+    data = _tiny_nist36(tmp_path / "data")
+    out = tmp_path / "out"
+    result = _train("--data-dir", str(data), "--out", str(out), "--epochs", "3", "--lr-sweep")
+    assert result.returncode == 0, result.stderr
+    assert "test  accuracy" in result.stdout and "learning-rate sweep" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("train_accuracy", "valid_accuracy", "test_accuracy", "train_loss", "test_loss",
+                "epochs", "train_seconds", "most_confused"):  # fmt: skip
+        assert key in metrics
+    assert len(metrics["history"]["valid_accuracy"]) == 3
+    sweep = metrics["lr_sweep"]
+    assert sweep["learning_rates"] == pytest.approx([0.01, 0.1, 1.0])
+    assert sweep["test_accuracy_of_best"] == metrics["test_accuracy"]
+    for figure in ("curves", "confusion", "lr_sweep", "weights_initial", "weights_trained", "second_layer"):
+        assert (out / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+    name, params, info = load_checkpoint(out / "model.npz")
+    assert name == "mlp" and params["W1"].shape == (1024, 64)
+
+
+def test_train_command_reports_bad_data_in_one_line(tmp_path):
+    data = _tiny_nist36(tmp_path / "data")
+    (data / "nist36" / "nist36_test.mat").write_bytes(b"\x00" * 50)
+    result = _train("--data-dir", str(data), "--out", str(tmp_path / "out"), "--epochs", "1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "nist36_test.mat: not a readable MATLAB .mat file" in result.stderr
