@@ -1,8 +1,8 @@
 """The character classifiers, as plain functions `model(params, x) -> logits` on the engine.
 
 * `mlp`: the homework's network, 1024 -> hidden sigmoid -> 36 softmax (64 hidden units by default).
-* `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions with ReLU and 2 x 2 max pooling,
-  then a 128-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
+* `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions (24 and 48 filters) with ReLU and
+  2 x 2 max pooling, then a 256-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
 
 Inputs are rows of 1024 pixels in the NIST36 storage (`row.reshape(32, 32).T` upright). Both models
 take them as they are: the CNN reshapes a row to a 32 x 32 image, and a transposed image is as
@@ -34,7 +34,7 @@ def mlp(params, x):
     return tg.affine(hidden, params["W2"], params["b2"])
 
 
-def init_cnn(rng, channels=(16, 32), hidden=128, dtype=np.float32):
+def init_cnn(rng, channels=(24, 48), hidden=256, dtype=np.float32):
     """He-initialised (variance 2 / fan-in, suited to ReLU) filters and dense weights of the CNN."""
 
     def he(shape, fan_in):

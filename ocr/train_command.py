@@ -22,7 +22,7 @@ def add_arguments(parser):
                         help="mlp: the homework's 1024-hidden-36 sigmoid network (default); "
                         "cnn: the stronger convolutional network the OCR uses")  # fmt: skip
     parser.add_argument("--hidden", type=_positive, default=64, help="hidden units of the mlp (default: 64)")
-    parser.add_argument("--epochs", type=_positive, help="epochs (default: mlp 40, cnn 12)")
+    parser.add_argument("--epochs", type=_positive, help="epochs (default: mlp 40, cnn 15)")
     parser.add_argument(
         "--lr", type=_positive_float, help="initial learning rate (default: mlp 0.1, cnn 0.05)"
     )

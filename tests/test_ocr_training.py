@@ -15,10 +15,10 @@ from ocr.models import cnn, init_cnn, init_mlp, mlp
 from ocr.synthetic import make_split
 from ocr.training import (
     confusion_matrix,
+    distort_images,
     load_checkpoint,
     most_confused,
     save_checkpoint,
-    shift_images,
     train_model,
 )
 from tinygrad_hw.runs import UserError
@@ -73,15 +73,21 @@ def test_the_mlp_learns_the_shared_stand_in(shared_data):
     assert history["valid_accuracy"][-1] > 0.65
 
 
-def test_shift_moves_every_image_of_a_batch_and_leaves_blank_paper_behind():
-    rows = np.ones((2, 1024), dtype=np.float32)
-    rows[:, 0] = 0.0  # one ink pixel in the corner of the stored image
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        shifted = shift_images(rng, rows)
-        assert shifted.shape == rows.shape
-        assert (shifted == 0).sum() in (0, 2) and np.array_equal(shifted[0], shifted[1])
-        assert shifted.min() >= 0 and shifted.max() <= 1
+def test_distortion_moves_each_image_by_its_own_small_map_and_leaves_blank_paper_behind():
+    rows = np.ones((200, 1024), dtype=np.float32)
+    rows[:, 15 * 32 + 15 : 15 * 32 + 17] = 0.0  # a small ink mark near the middle of every image
+    rows[:, 16 * 32 + 15 : 16 * 32 + 17] = 0.0
+    out = distort_images(np.random.default_rng(0), rows)
+    assert out.shape == rows.shape and out.dtype == rows.dtype
+    assert out.min() >= 0 and out.max() <= 1 and np.all(out[:, :32] == 1)  # the border stays paper
+    images = out.reshape(-1, 32, 32)
+    centres = np.array([np.argwhere(i < 0.5).mean(axis=0) for i in images])
+    assert np.abs(centres - 15.5).max() <= 3.5  # moved a little...
+    assert len({tuple(np.round(c, 1)) for c in centres}) > 20  # ...each image its own way
+    identity = distort_images(
+        np.random.default_rng(0), rows, max_shift=0, max_degrees=0, scale_range=0, max_shear=0
+    )
+    np.testing.assert_allclose(identity, rows, atol=1e-6)
 
 
 def test_confusion_matrix_and_most_confused_pairs():
