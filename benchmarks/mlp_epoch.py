@@ -45,7 +45,7 @@ def make_problem(rows, dtype, seed=0):
 
 
 def make_batches(x, y, batch_size, seed=0):
-    return nn.random_batches(np.random.default_rng(seed), x, y, batch_size)
+    return nn.random_batches(np.random.default_rng(seed), x, y, batch_size=batch_size)
 
 
 # -- the engine ------------------------------------------------------------------------------

@@ -31,13 +31,13 @@ def test_sgd_and_momentum_follow_their_update_rules_without_mutating_inputs():
 def test_random_batches_cover_every_row_once_per_epoch_in_a_new_order():
     rng = np.random.default_rng(0)
     x, y = np.arange(10)[:, None], np.arange(10)
-    batches = nn.random_batches(rng, x, y, 4)
+    batches = nn.random_batches(rng, x, y, batch_size=4)
     assert [len(b[0]) for b in batches] == [4, 4, 2]
     seen = np.concatenate([b[1] for b in batches])
     assert sorted(seen) == list(range(10)) and list(seen) != list(range(10))
     assert all((xb[:, 0] == yb).all() for xb, yb in batches)
-    with pytest.raises(ValueError, match="10 inputs but 9 labels"):
-        nn.random_batches(rng, x, y[:9], 4)
+    with pytest.raises(ValueError, match="arrays of 10, 9 rows"):
+        nn.random_batches(rng, x, y[:9], batch_size=4)
 
 
 def test_accuracy_accepts_integer_and_one_hot_labels():

@@ -27,6 +27,12 @@ def page():
     return make_page(np.random.default_rng(7), TEXT)
 
 
+def _tint(page, ink):
+    """The page written in another colour: each pixel's darkness mixes paper towards `ink`."""
+    darkness = 1 - page.mean(axis=2, keepdims=True) / 255
+    return (255 - darkness * (255 - np.array(ink))).astype(np.uint8)
+
+
 def _count(image):
     boxes, bw = find_letters(image)
     return len(boxes)
@@ -50,12 +56,22 @@ def test_find_letters_returns_one_box_per_character_and_a_black_on_white_page(pa
         lambda p: (transform.rotate(p, 4, resize=True, cval=1.0) * 255).astype(np.uint8),
         lambda p: (transform.rescale(p, 0.5, channel_axis=2) * 255).astype(np.uint8),
         lambda p: (transform.rescale(p, 2.0, channel_axis=2) * 255).astype(np.uint8),
-        lambda p: (p * np.linspace(0.45, 1.0, p.shape[1])[None, :, None]).astype(np.uint8),  # a shadow
-        lambda p: np.where(p < 128, np.array([30, 40, 160], np.uint8), p),  # blue ink
+        lambda p: (p * np.linspace(0.35, 1.0, p.shape[1])[None, :, None]).astype(np.uint8),  # a shadow
+        lambda p: transform.rotate(p * 0.8, -4, resize=True, cval=20, preserve_range=True).astype(np.uint8),
+        lambda p: _tint(p, ink=(30, 40, 160)),  # blue ink
         lambda p: p.mean(axis=2).astype(np.uint8),  # grayscale
         lambda p: np.dstack([p, np.full(p.shape[:2], 255, np.uint8)]),  # RGBA
     ],
-    ids=["rotated 4 degrees", "half size", "double size", "uneven light", "blue ink", "grayscale", "rgba"],
+    ids=[
+        "rotated 4 degrees",
+        "half size",
+        "double size",
+        "strong shadow",
+        "on a dark desk",
+        "blue ink",
+        "grayscale",
+        "rgba",
+    ],  # fmt: skip
 )
 def test_find_letters_is_robust_to_how_the_photo_was_taken(page, change):
     assert _count(change(page)) == CHARACTERS

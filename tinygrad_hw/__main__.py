@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from .runs import add_common_arguments, message, positive_float, positive_int, run_command
+from .runs import DATA_ENV, add_common_arguments, message, positive_float, positive_int, run_command
 
 
 def _parser():
@@ -40,7 +41,7 @@ def main(argv=None):
         return
     from .demo import run
 
-    if args.data_dir is not None:
+    if args.data_dir is not None and str(args.data_dir) != os.environ.get(DATA_ENV):
         message("the engine demo generates its own data; --data-dir is not used")
     run(args.out, seed=args.seed, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size)
 

@@ -50,7 +50,7 @@ def train(params, x, y, *, epochs, lr, batch_size, rng, report_every):
     step = value_and_grad(loss)
     history = []
     for epoch in tqdm(range(1, epochs + 1), desc="training", unit="epoch", leave=False, disable=None):
-        for xb, yb in nn.random_batches(rng, x, y, batch_size):
+        for xb, yb in nn.random_batches(rng, x, y, batch_size=batch_size):
             _, grads = step(params, xb, yb)
             params, velocity = nn.momentum(params, grads, velocity, lr)
         history.append(float(loss(params, x, y)))

@@ -74,14 +74,20 @@ def momentum(params, grads, velocity, lr, beta=0.9):
     return tree_map(lambda p, m: p + m, params, velocity), velocity
 
 
-def random_batches(rng, x, y, batch_size):
-    """Shuffle the rows once and cut them into batches, covering every row exactly once per epoch."""
-    if len(x) != len(y):
-        raise ValueError(f"random_batches: {len(x)} inputs but {len(y)} labels")
+def random_batches(rng, *arrays, batch_size):
+    """Shuffle the rows once and cut them into batches, covering every row exactly once per epoch.
+
+    Several arrays (inputs and labels) are cut alike; each batch is a tuple with one slice of each.
+    """
+    rows = len(arrays[0])
+    if any(len(a) != rows for a in arrays):
+        raise ValueError(f"random_batches: arrays of {', '.join(str(len(a)) for a in arrays)} rows")
     if batch_size < 1:
         raise ValueError(f"random_batches: batch_size must be at least 1, got {batch_size}")
-    order = rng.permutation(len(x))
-    return [(x[idx], y[idx]) for idx in np.array_split(order, range(batch_size, len(x), batch_size))]
+    order = rng.permutation(rows)
+    return [
+        tuple(a[idx] for a in arrays) for idx in np.array_split(order, range(batch_size, rows, batch_size))
+    ]
 
 
 # -- training a classifier ---------------------------------------------------------------------
@@ -110,53 +116,77 @@ def evaluate(model, params, x, y, batch_size=1024):
     return float(softmax_cross_entropy(logits, y)), accuracy(logits, y)
 
 
-def train_classifier(model, params, train, valid=None, *, epochs, lr, batch_size=32, beta=0.9, rng,
-                     augment=None, progress=True, description="training"):  # fmt: skip
-    """Train `model(params, x) -> logits` with softmax cross-entropy and momentum SGD.
+def fit(loss_fn, params, data, *, epochs, lr, batch_size=32, beta=0.9, rng, loss_is_sum=False,
+          augment=None, on_batch=None, on_epoch=None, progress=True, description="training"):  # fmt: skip
+    """Minimise `loss_fn(params, *batch)` with momentum SGD over `data`, a tuple of arrays.
 
-    `train` and `valid` are `(x, y)` pairs; `lr` is a number or a function of the epoch (counted
-    from 0, see `cosine_schedule`); `beta=0` gives plain SGD. Returns the trained
-    parameters and a per-epoch history: `train_loss` and `train_accuracy` averaged per sample over
-    the epoch's batches as they were trained, `valid_loss` and `valid_accuracy` measured after the
-    epoch, and `seconds` (training time so far). Raises TrainingDiverged when the loss stops being
-    finite.
+    Each epoch cuts the rows of `data` into random batches. `lr` is a number or a function of the
+    epoch (from 0, see `cosine_schedule`); `beta=0` gives plain SGD; `augment(rng, x)` alters the
+    first array of each batch. `loss_fn` may return `(loss, aux)` when `on_batch` is given:
+    `on_batch(aux, batch)` returns a dict of per-batch sums (e.g. correct predictions), reported per
+    row. `on_epoch(params)` returns a dict of measurements taken after each epoch. The history has,
+    per epoch, `train_loss` per row (`loss_is_sum`: the loss adds up its rows, as a total squared
+    error does; otherwise it is their mean), those sums and measurements, and `seconds` so far.
+    Raises TrainingDiverged when the loss stops being finite.
     """
     from tqdm import tqdm
+
+    step = value_and_grad(loss_fn, has_aux=on_batch is not None)
+    velocity = momentum_init(params)
+    history = {"train_loss": [], "seconds": []}
+    start = time.perf_counter()
+    rows = len(data[0])
+    bar = tqdm(total=epochs * rows, desc=description, unit="row", unit_scale=True, leave=False,
+               disable=None if progress else True)  # fmt: skip
+    try:
+        for epoch in range(epochs):
+            epoch_lr = lr(epoch) if callable(lr) else lr
+            total, sums = 0.0, {}
+            for batch in random_batches(rng, *data, batch_size=batch_size):
+                if augment is not None:
+                    batch = (augment(rng, batch[0]), *batch[1:])
+                value, grads = step(params, *batch)
+                loss = value[0] if on_batch is not None else value
+                if not np.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"the loss became {loss} in epoch {epoch + 1}; try a smaller learning rate"
+                    )
+                params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
+                total += float(loss) * (1 if loss_is_sum else len(batch[0]))
+                for key, amount in (on_batch(value[1], batch) if on_batch is not None else {}).items():
+                    sums[key] = sums.get(key, 0) + amount
+                bar.update(len(batch[0]))
+            measured = {"train_loss": total / rows, **{k: v / rows for k, v in sums.items()}}
+            measured.update(on_epoch(params) if on_epoch is not None else {})
+            measured["seconds"] = time.perf_counter() - start
+            for key, value in measured.items():
+                history.setdefault(key, []).append(value)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in measured.items() if k != "seconds"})
+    finally:
+        bar.close()
+    return params, history
+
+
+def train_classifier(model, params, train, valid=None, *, epochs, lr, batch_size=32, beta=0.9, rng,
+                     augment=None, progress=True, description="training"):  # fmt: skip
+    """Train `model(params, x) -> logits` with softmax cross-entropy (see `fit`).
+
+    `train` and `valid` are `(x, y)` pairs. The history has, per epoch, `train_loss` and
+    `train_accuracy` per row over the epoch's batches as they were trained, `valid_loss` and
+    `valid_accuracy` measured after the epoch, and `seconds`.
+    """
 
     def loss_and_logits(p, x, y):
         logits = model(p, x)
         return softmax_cross_entropy(logits, y), logits
 
-    step = value_and_grad(loss_and_logits, has_aux=True)
-    velocity = momentum_init(params)
-    history = {k: [] for k in ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "seconds")}
-    start = time.perf_counter()
-    x, y = train
-    bar = tqdm(total=epochs * len(x), desc=description, unit="row", unit_scale=True, leave=False,
-               disable=None if progress else True)  # fmt: skip
-    for epoch in range(1, epochs + 1):
-        total_loss, correct = 0.0, 0
-        epoch_lr = lr(epoch - 1) if callable(lr) else lr
-        for xb, yb in random_batches(rng, x, y, batch_size):
-            if augment is not None:
-                xb = augment(rng, xb)
-            (loss, logits), grads = step(params, xb, yb)
-            if not np.isfinite(loss):
-                bar.close()
-                raise TrainingDiverged(
-                    f"the loss became {loss} in epoch {epoch}; try a smaller learning rate"
-                )
-            params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
-            total_loss += float(loss) * len(xb)
-            correct += int(np.sum(np.argmax(logits, axis=1) == yb))
-            bar.update(len(xb))
-        history["train_loss"].append(total_loss / len(x))
-        history["train_accuracy"].append(correct / len(x))
-        history["seconds"].append(time.perf_counter() - start)
-        if valid is not None:
-            valid_loss, valid_accuracy = evaluate(model, params, *valid)
-            history["valid_loss"].append(valid_loss)
-            history["valid_accuracy"].append(valid_accuracy)
-            bar.set_postfix(epoch=epoch, valid_acc=f"{valid_accuracy:.3f}")
-    bar.close()
-    return params, history
+    def correct(logits, batch):
+        return {"train_accuracy": int(np.sum(np.argmax(logits, axis=1) == batch[1]))}
+
+    def validate(p):
+        loss, acc = evaluate(model, p, *valid)
+        return {"valid_loss": loss, "valid_accuracy": acc}
+
+    return fit(loss_and_logits, params, tuple(train), epochs=epochs, lr=lr, batch_size=batch_size,
+               beta=beta, rng=rng, augment=augment, on_batch=correct, progress=progress,
+               on_epoch=validate if valid is not None else None, description=description)  # fmt: skip
