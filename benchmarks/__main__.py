@@ -74,11 +74,45 @@ def _parser():
         help="keep glibc's default of returning freed memory to the system (slower and noisier "
         "for every version; by default the run keeps it, see tinygrad_hw.runs.keep_freed_memory)",
     )
+    auto = verbs.add_parser(
+        "autoencoder",
+        help="time the autoencoder's 100 training epochs (target: under 60 s on 2 cores)",
+        description="Train the compression autoencoder for its default 100 epochs on the NIST36 "
+        "training split (--data-dir) or on random data of the same shape, and report the time.",
+    )
+    add_common_arguments(auto, default_out="runs/bench-autoencoder")
+    auto.add_argument("--epochs", type=positive_int, default=100, help="epochs (default: 100)")
     return parser
+
+
+def autoencoder_benchmark(args):
+    from compression.autoencoder import init_autoencoder, loss
+    from tinygrad_hw import nn
+
+    if args.data_dir is not None:
+        from ocr.data import load_nist36
+
+        x, source = load_nist36(args.data_dir)["train"].x, "NIST36 training split"
+    else:
+        x, source = np.random.default_rng(args.seed).random((10_152, 1024)).astype(np.float32), "random data"
+    rng = np.random.default_rng(args.seed)
+    _, history = nn.fit(loss, init_autoencoder(rng), (x,), epochs=args.epochs, lr=3e-5, batch_size=36,
+                        rng=rng, loss_is_sum=True, description="autoencoder")  # fmt: skip
+    seconds = history["seconds"][-1]
+    verdict = "met" if seconds < 60 else "NOT met"
+    print(f"autoencoder: {args.epochs} epochs on {len(x)} rows of {source} in {seconds:.1f} s "
+          f"({seconds / args.epochs * 1000:.0f} ms per epoch); target under 60 s: {verdict}")  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = {"epochs": args.epochs, "rows": len(x), "data": source, "seconds": seconds,
+               "final_loss_per_image": history["train_loss"][-1]}  # fmt: skip
+    write_json(args.out / "metrics.json", summary)
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.verb == "autoencoder":
+        keep_freed_memory()
+        return autoencoder_benchmark(args)
     with_torch = not args.no_torch and _torch_available()
     if not args.no_torch and not with_torch:
         message("PyTorch is not installed (pip install -e '.[torch]'); timing the engine and numpy only")

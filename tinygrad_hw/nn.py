@@ -127,7 +127,8 @@ def fit(loss_fn, params, data, *, epochs, lr, batch_size=32, beta=0.9, rng, loss
     row. `on_epoch(params)` returns a dict of measurements taken after each epoch. The history has,
     per epoch, `train_loss` per row (`loss_is_sum`: the loss adds up its rows, as a total squared
     error does; otherwise it is their mean), those sums and measurements, and `seconds` so far.
-    Raises TrainingDiverged when the loss stops being finite.
+    Raises TrainingDiverged when the loss stops being finite (numpy's overflow warnings on the way
+    there are silenced: the divergence itself is reported).
     """
     from tqdm import tqdm
 
@@ -139,29 +140,30 @@ def fit(loss_fn, params, data, *, epochs, lr, batch_size=32, beta=0.9, rng, loss
     bar = tqdm(total=epochs * rows, desc=description, unit="row", unit_scale=True, leave=False,
                disable=None if progress else True)  # fmt: skip
     try:
-        for epoch in range(epochs):
-            epoch_lr = lr(epoch) if callable(lr) else lr
-            total, sums = 0.0, {}
-            for batch in random_batches(rng, *data, batch_size=batch_size):
-                if augment is not None:
-                    batch = (augment(rng, batch[0]), *batch[1:])
-                value, grads = step(params, *batch)
-                loss = value[0] if on_batch is not None else value
-                if not np.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"the loss became {loss} in epoch {epoch + 1}; try a smaller learning rate"
-                    )
-                params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
-                total += float(loss) * (1 if loss_is_sum else len(batch[0]))
-                for key, amount in (on_batch(value[1], batch) if on_batch is not None else {}).items():
-                    sums[key] = sums.get(key, 0) + amount
-                bar.update(len(batch[0]))
-            measured = {"train_loss": total / rows, **{k: v / rows for k, v in sums.items()}}
-            measured.update(on_epoch(params) if on_epoch is not None else {})
-            measured["seconds"] = time.perf_counter() - start
-            for key, value in measured.items():
-                history.setdefault(key, []).append(value)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in measured.items() if k != "seconds"})
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(epochs):
+                epoch_lr = lr(epoch) if callable(lr) else lr
+                total, sums = 0.0, {}
+                for batch in random_batches(rng, *data, batch_size=batch_size):
+                    if augment is not None:
+                        batch = (augment(rng, batch[0]), *batch[1:])
+                    value, grads = step(params, *batch)
+                    loss = value[0] if on_batch is not None else value
+                    if not np.isfinite(loss):
+                        raise TrainingDiverged(
+                            f"the loss became {loss} in epoch {epoch + 1}; try a smaller learning rate"
+                        )
+                    params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
+                    total += float(loss) * (1 if loss_is_sum else len(batch[0]))
+                    for key, amount in (on_batch(value[1], batch) if on_batch is not None else {}).items():
+                        sums[key] = sums.get(key, 0) + amount
+                    bar.update(len(batch[0]))
+                measured = {"train_loss": total / rows, **{k: v / rows for k, v in sums.items()}}
+                measured.update(on_epoch(params) if on_epoch is not None else {})
+                measured["seconds"] = time.perf_counter() - start
+                for key, value in measured.items():
+                    history.setdefault(key, []).append(value)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in measured.items() if k != "seconds"})
     finally:
         bar.close()
     return params, history
