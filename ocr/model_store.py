@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tinygrad_hw import nn
 from tinygrad_hw.runs import UserError, message
 
 from .data import load_dataset
+from .models import cnn
 from .synthetic import cache_dir
 from .training import DEFAULTS, load_checkpoint, save_checkpoint, train_model
 
@@ -57,11 +59,7 @@ def train_default(data_dir: Path | None, seed: int = 0) -> Path:
     splits, source = load_dataset(data_dir, seed=seed)
     message(f"no trained model found: training a CNN on {source} first (a few minutes)")
     config = DEFAULTS["cnn"]
-    _, params, history = train_model("cnn", splits, seed=seed, **config)
-    from tinygrad_hw import nn
-
-    from .models import cnn
-
+    _, params, _ = train_model("cnn", splits, seed=seed, **config)
     test = nn.evaluate(cnn, params, splits["test"].x, splits["test"].y)[1]
     kind = "nist36" if data_dir is not None else "embedded"
     path = cache_dir() / "models" / f"cnn-{kind}-seed{seed}.npz"

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, message, save_figure, write_json
+from tinygrad_hw.runs import UserError, message, positive_float, positive_int, save_figure, write_json
 
 from . import figures
 from .data import SPLITS, load_dataset
@@ -21,12 +21,14 @@ def add_arguments(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="mlp",
                         help="mlp: the homework's 1024-hidden-36 sigmoid network (default); "
                         "cnn: the stronger convolutional network the OCR uses")  # fmt: skip
-    parser.add_argument("--hidden", type=_positive, default=64, help="hidden units of the mlp (default: 64)")
-    parser.add_argument("--epochs", type=_positive, help="epochs (default: mlp 40, cnn 15)")
     parser.add_argument(
-        "--lr", type=_positive_float, help="initial learning rate (default: mlp 0.1, cnn 0.05)"
+        "--hidden", type=positive_int, default=64, help="hidden units of the mlp (default: 64)"
     )
-    parser.add_argument("--batch-size", type=_positive, help="rows per batch (default: mlp 32, cnn 64)")
+    parser.add_argument("--epochs", type=positive_int, help="epochs (default: mlp 40, cnn 15)")
+    parser.add_argument(
+        "--lr", type=positive_float, help="initial learning rate (default: mlp 0.1, cnn 0.05)"
+    )
+    parser.add_argument("--batch-size", type=positive_int, help="rows per batch (default: mlp 32, cnn 64)")
     parser.add_argument(
         "--momentum", type=float, default=0.9, help="momentum beta; 0 for plain SGD (default: 0.9)"
     )
@@ -36,18 +38,6 @@ def add_arguments(parser):
     parser.add_argument("--lr-sweep", action="store_true",
                         help="also train with 10x and 0.1x the learning rate, keep the best by validation "
                         "accuracy, and plot all three")  # fmt: skip
-
-
-def _positive(text):
-    from tinygrad_hw.runs import positive_int
-
-    return positive_int(text)
-
-
-def _positive_float(text):
-    from tinygrad_hw.runs import positive_float
-
-    return positive_float(text)
 
 
 def run(args):

@@ -157,3 +157,27 @@ def test_train_command_reports_bad_data_in_one_line(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "nist36_test.mat: not a readable MATLAB .mat file" in result.stderr
+
+
+def test_the_reader_picks_real_data_then_the_cnn_then_the_most_accurate_model(tmp_path, monkeypatch):
+    from ocr.model_store import best_checkpoint
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
+    assert best_checkpoint() is None
+    mlp_params = init_mlp(np.random.default_rng(0))
+    cnn_params = init_cnn(np.random.default_rng(0))
+    save_checkpoint(
+        tmp_path / "runs/a/model.npz", "cnn", cnn_params, {"data": "embedded default", "test_accuracy": 0.99}
+    )
+    save_checkpoint(
+        tmp_path / "runs/b/model.npz", "mlp", mlp_params, {"data": "NIST36 from x", "test_accuracy": 0.84}
+    )
+    assert best_checkpoint() == Path("runs/b/model.npz")  # real handwriting first
+    save_checkpoint(
+        tmp_path / "cache/models/c.npz", "cnn", cnn_params, {"data": "NIST36 from x", "test_accuracy": 0.9}
+    )
+    assert best_checkpoint() == tmp_path / "cache/models/c.npz"  # then the CNN
+    (tmp_path / "runs/d").mkdir()
+    (tmp_path / "runs/d/model.npz").write_bytes(b"broken")  # unreadable checkpoints are passed over
+    assert best_checkpoint() == tmp_path / "cache/models/c.npz"
