@@ -1,0 +1,40 @@
+"""Command line: `python -m torch_track TASK` (fc-nist36 so far; the other tasks are to come)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tinygrad_hw.runs import add_common_arguments, keep_freed_memory, positive_int, run_command
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m torch_track",
+        description="The engine's models and their bigger siblings in PyTorch, for comparison.",
+    )
+    tasks = parser.add_subparsers(dest="task", required=True, metavar="TASK")
+    fc = tasks.add_parser(
+        "fc-nist36",
+        help="the engine's 1024-64-36 sigmoid network, trained in PyTorch",
+        description="Train the 1024 -> 64 sigmoid -> 36 network on NIST36 (--data-dir, or the embedded "
+        "default) with PyTorch: momentum 0.9, cosine learning rate from 0.1, batch 32, the same "
+        "random distortions as the engine. Writes model.pt (a state_dict), curves.png and metrics.json.",
+    )
+    add_common_arguments(fc, default_out="runs/torch-fc-nist36")
+    fc.add_argument("--epochs", type=positive_int, help="epochs (default: 40)")
+    fc.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    keep_freed_memory()
+    if args.task == "fc-nist36":
+        from .fc_task import run
+
+        run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main))
