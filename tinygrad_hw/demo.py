@@ -13,10 +13,8 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
 from . import nn
-from .autodiff import value_and_grad
 from .gradcheck import check_grads
 from .primitives import softmax_cross_entropy, tanh
 from .runs import message, save_figure, write_json
@@ -45,19 +43,13 @@ def loss(params, x, y):
 
 
 def train(params, x, y, *, epochs, lr, batch_size, rng, report_every):
-    """Momentum SGD; prints the loss over the whole set every `report_every` epochs."""
-    velocity = nn.momentum_init(params)
-    step = value_and_grad(loss)
-    history = []
-    for epoch in tqdm(range(1, epochs + 1), desc="training", unit="epoch", leave=False, disable=None):
-        for xb, yb in nn.random_batches(rng, x, y, batch_size=batch_size):
-            _, grads = step(params, xb, yb)
-            params, velocity = nn.momentum(params, grads, velocity, lr)
-        history.append(float(loss(params, x, y)))
+    """Momentum SGD (the toolkit's loop); prints the loss over the whole set every `report_every` epochs."""
+    params, history = nn.train_classifier(classifier, params, (x, y), (x, y), epochs=epochs, lr=lr,
+                                          batch_size=batch_size, rng=rng, description="training")  # fmt: skip
+    for epoch, (loss_value, acc) in enumerate(zip(history["valid_loss"], history["valid_accuracy"]), 1):
         if epoch == 1 or epoch % report_every == 0:
-            acc = nn.accuracy(classifier(params, x), y)
-            print(f"epoch {epoch:4d}  loss {history[-1]:.4f}  accuracy {acc:.3f}", flush=True)
-    return params, history
+            print(f"epoch {epoch:4d}  loss {loss_value:.4f}  accuracy {acc:.3f}", flush=True)
+    return params, history["valid_loss"]
 
 
 def run(out: Path, seed: int = 0, epochs: int = 100, lr: float = 0.1, batch_size: int = 32) -> dict:
