@@ -2,8 +2,8 @@
 
 * PCA with k components: k numbers per image, stored as float32 (4k bytes) or float16 (2k bytes);
 * the autoencoder: its 32-number code as float32 (128 bytes) or float16 (64 bytes);
-* JPEG (Pillow) at several qualities, on the same 32 x 32 grey images: the file's size. Part of
-  every file is JPEG's fixed header (hundreds of bytes), which a 32 x 32 image cannot amortise.
+* JPEG (Pillow) at several qualities, on the same 32 x 32 grey images: the file's size. A blank
+  32 x 32 JPEG already takes 343 bytes of headers and tables, which so small an image cannot amortise.
 The learned decoders themselves (the PCA basis, the decoder's weights) are shared by all images
 and not counted per image.
 """
