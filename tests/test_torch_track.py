@@ -36,13 +36,23 @@ def test_fc_gradients_equal_the_engines_from_the_same_weights_and_batch():
         np.testing.assert_allclose(g, grads[name], rtol=1e-9, atol=1e-15, err_msg=name)
 
 
-def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
-    data = tmp_path / "data" / "nist36"
+def _tiny_nist36(root):
+    data = root / "nist36"
     data.mkdir(parents=True)
     for split, seed in (("train", 0), ("valid", 1), ("test", 2)):
         rows = make_split(split, seed, size=72)
         labels = np.eye(36, dtype=np.uint8)[rows.y]
         scipy.io.savemat(data / f"nist36_{split}.mat", {f"{split}_data": rows.x, f"{split}_labels": labels})
+    return root
+
+
+def _task(*args):
+    return subprocess.run([sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+
+
+def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
+    _tiny_nist36(tmp_path / "data")
     out = tmp_path / "out"
     command = [
         "fc-nist36",
@@ -63,3 +73,81 @@ def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
     assert 0 <= metrics["test_accuracy"] <= 1 and (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
     model = load_state(out / "model.pt", FC())
     assert model.hidden.weight.shape == (64, 1024)
+
+
+def test_cnn_nist36_task_prints_a_table_against_the_fc_network(tmp_path):
+    from torch_track.cnn import CharCNN
+
+    data, out = _tiny_nist36(tmp_path / "data"), tmp_path / "out"
+    result = _task(
+        "cnn-nist36", "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu"
+    )
+    assert result.returncode == 0, result.stderr
+    table = [
+        line for line in result.stdout.splitlines() if line.startswith("| cnn |") or line.startswith("| fc |")
+    ]
+    assert len(table) == 2
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [row["model"] for row in metrics["table"]] == ["cnn", "fc"]
+    assert load_state(out / "model.pt", CharCNN()).classifier[-1].out_features == 36
+
+
+def test_asking_for_cuda_without_it_is_one_line(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = _task("fc-nist36", "--out", str(tmp_path), "--device", "cuda")
+    assert result.returncode == 2 and "no CUDA device" in result.stderr and "Traceback" not in result.stderr
+
+
+def _write_idx(path, array, magic):
+    import gzip
+    import struct
+
+    header = struct.pack(">i", magic) + b"".join(struct.pack(">i", n) for n in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_gzip_idx_files_are_prepared_for_torchvisions_mnist_and_emnist(tmp_path):
+    import torchvision
+
+    from torch_track.idx_cache import prepare
+
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    for prefix, n in (("train", 5), ("t10k", 3)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    root = prepare(tmp_path / "data", tmp_path / "cache", "MNIST")
+    train = torchvision.datasets.MNIST(root, train=True, download=False)
+    assert len(train) == 5 and train.data.shape == (5, 28, 28)
+    assert len(torchvision.datasets.MNIST(root, train=False, download=False)) == 3
+
+    eraw = tmp_path / "data" / "EMNIST" / "raw"
+    _write_idx(eraw / "emnist-byclass-test-images-idx3-ubyte.gz", rng.integers(0, 256, (4, 28, 28)), 2051)
+    _write_idx(eraw / "emnist-byclass-test-labels-idx1-ubyte.gz", np.array([0, 10, 36, 61]), 2049)
+    root = prepare(tmp_path / "data", tmp_path / "cache", "EMNIST")
+    emnist = torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)
+    assert emnist.targets.tolist() == [0, 10, 36, 61]
+
+
+def test_missing_idx_data_is_one_line_that_says_it_cannot_be_downloaded(tmp_path):
+    from tinygrad_hw.runs import UserError
+    from torch_track.idx_cache import prepare
+
+    with pytest.raises(UserError, match="no gzip IDX files of MNIST there.*cannot be downloaded"):
+        prepare(tmp_path, tmp_path / "cache", "MNIST")
+    with pytest.raises(UserError, match="needs a data folder"):
+        prepare(None, tmp_path / "cache", "MNIST")
+
+
+def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
+    import torchvision
+
+    from torch_track.idx_cache import prepare
+
+    root = prepare(shared_data, tmp_path, "MNIST")
+    assert len(torchvision.datasets.MNIST(root, train=True, download=False)) == 60000
+    root = prepare(shared_data, tmp_path, "EMNIST")
+    assert len(torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)) == 116323

@@ -1,0 +1,37 @@
+"""A convolutional network for 32 x 32 characters, in PyTorch.
+
+Three blocks of a 3 x 3 convolution with batch normalisation and ReLU, each halving the image by
+max pooling (32 -> 16 -> 8 -> 4), then dropout and one linear layer to the classes. It sees 1 - x
+(ink high, paper zero), like the engine's models.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+def conv_block(c_in, c_out):
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+class CharCNN(nn.Module):
+    def __init__(self, classes=36, channels=(32, 64, 128), side=32):
+        super().__init__()
+        blocks, c_in = [], 1
+        for c_out in channels:
+            blocks.append(conv_block(c_in, c_out))
+            c_in = c_out
+        self.features = nn.Sequential(*blocks)
+        reduced = side // 2 ** len(channels)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(0.3), nn.Linear(c_in * reduced * reduced, classes)
+        )
+
+    def forward(self, x):
+        images = (1 - x).reshape(len(x), 1, 32, 32)
+        return self.classifier(self.features(images))
