@@ -51,7 +51,7 @@ def _as_inputs(leaves, args):
     """Check that every leaf can be differentiated; return them as arrays (or outer Tensors)."""
     inputs = []
     for position, x in enumerate(leaves):
-        if type(x) is not Tensor:
+        if type(x) is not np.ndarray and type(x) is not Tensor:
             x = np.asarray(x)
         if x.dtype.kind != "f":
             where = f"argument{leaf_paths(args)[position]}"
@@ -148,7 +148,11 @@ def value_and_grad(f, argnums=0, has_aux=False):
             aux.append(tree_map(lambda x: x.value if type(x) is Tensor and x.trace is trace else x, extra))
             return out
 
-        value, pullback = vjp(f_of_differentiated, *[args[n] for n in nums])
+        value, pullback = (
+            vjp(f_of_differentiated, args[argnums])
+            if single
+            else vjp(f_of_differentiated, *[args[n] for n in nums])
+        )
         if len(shape_of(value)) != 0:
             raise ValueError(
                 f"grad needs a function with a scalar output, but {_name(f)} returned shape "

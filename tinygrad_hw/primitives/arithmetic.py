@@ -138,7 +138,7 @@ def _(draw):
 @primitive
 def matmul(a, b):
     """Matrix product with numpy's `@` rules (1-D operands, batched and broadcast leading axes)."""
-    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and b.shape[0] == 1:
+    if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2 and b.shape[0] == 1:
         # An outer product (the weight gradient at batch size 1): one term per element, so the
         # broadcast product is exact, and 4x faster than OpenBLAS's path for a contraction of 1.
         return a * b
