@@ -151,3 +151,19 @@ def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
     assert len(torchvision.datasets.MNIST(root, train=True, download=False)) == 60000
     root = prepare(shared_data, tmp_path, "EMNIST")
     assert len(torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)) == 116323
+
+
+def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    for prefix, n in (("train", 40), ("t10k", 10)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    result = _task("cnn-mnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
+                   "--device", "cpu")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_images"] == 36 and 0 <= metrics["test_accuracy"] <= 1
+    assert (tmp_path / "cache" / "torchvision" / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()

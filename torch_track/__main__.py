@@ -1,4 +1,4 @@
-"""Command line: `python -m torch_track TASK` (fc-nist36 and cnn-nist36 so far; more to come)."""
+"""Command line: `python -m torch_track TASK` (fc-nist36, cnn-nist36, cnn-mnist so far)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ def _parser():
     add_common_arguments(cnn, default_out="runs/torch-cnn-nist36")
     cnn.add_argument("--epochs", type=positive_int, help="epochs for the CNN (default: 15)")
     cnn.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
+    mnist = tasks.add_parser(
+        "cnn-mnist",
+        help="a CNN on MNIST (all 60,000 training images)",
+        description="Train a CNN on MNIST from DATA_DIR/MNIST/raw (gzip IDX, decompressed once into the "
+        "cache for torchvision; nothing is downloaded). Writes model.pt, curves.png and metrics.json.",
+    )
+    add_common_arguments(mnist, default_out="runs/torch-cnn-mnist")
+    mnist.add_argument("--epochs", type=positive_int, help="epochs (default: 5)")
+    mnist.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
     return parser
 
 
@@ -44,6 +53,10 @@ def main(argv=None):
         from .nist36_tasks import run
 
         run(args, args.task.split("-")[0])
+    elif args.task == "cnn-mnist":
+        from .mnist_task import run
+
+        run(args)
 
 
 if __name__ == "__main__":

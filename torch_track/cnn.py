@@ -1,8 +1,9 @@
 """A convolutional network for 32 x 32 characters, in PyTorch.
 
 Three blocks of a 3 x 3 convolution with batch normalisation and ReLU, each halving the image by
-max pooling (32 -> 16 -> 8 -> 4), then dropout and one linear layer to the classes. It sees 1 - x
-(ink high, paper zero), like the engine's models.
+max pooling (32 -> 16 -> 8 -> 4), then dropout and one linear layer to the classes. For NIST36
+rows it sees 1 - x (ink high, paper zero), like the engine's models; `invert=False` takes images
+that are already bright ink on dark (MNIST), and `side` sets their size.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def conv_block(c_in, c_out):
 
 
 class CharCNN(nn.Module):
-    def __init__(self, classes=36, channels=(32, 64, 128), side=32):
+    def __init__(self, classes=36, channels=(32, 64, 128), side=32, invert=True):
         super().__init__()
+        self.side, self.invert = side, invert
         blocks, c_in = [], 1
         for c_out in channels:
             blocks.append(conv_block(c_in, c_out))
@@ -33,5 +35,5 @@ class CharCNN(nn.Module):
         )
 
     def forward(self, x):
-        images = (1 - x).reshape(len(x), 1, 32, 32)
+        images = (1 - x if self.invert else x).reshape(len(x), 1, self.side, self.side)
         return self.classifier(self.features(images))
