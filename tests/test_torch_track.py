@@ -167,3 +167,50 @@ def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train_images"] == 36 and 0 <= metrics["test_accuracy"] <= 1
     assert (tmp_path / "cache" / "torchvision" / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
+
+
+def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_path):
+    from ocr.data import load_nist36
+    from torch_track.emnist_task import emnist_rows, stand_in_rows
+    from torch_track.idx_cache import prepare
+
+    rows, classes, byclass = emnist_rows(prepare(shared_data, tmp_path, "EMNIST"))
+    stand_in = load_nist36(shared_data)["test"]
+    listed = [int(n) for n in (shared_data / "nist36" / "test_emnist_byclass_rows.txt").read_text().split()]
+    position = {b: k for k, b in enumerate(byclass)}
+    for k in (0, 500, 1799):
+        mine = position[listed[k]]
+        np.testing.assert_array_equal(rows[mine], stand_in.x[k])
+        assert classes[mine] == stand_in.y[k]
+    assert len(stand_in_rows(shared_data)) == 13752
+
+
+def test_emnist_splits_are_capped_per_class_and_disjoint():
+    from torch_track.emnist_task import make_splits
+
+    classes = np.repeat(np.arange(36), 30)
+    rows = np.arange(len(classes), dtype=np.float32)[:, None].repeat(4, axis=1)
+    splits = make_splits(rows, classes, seed=0, per_class=20)
+    assert sum(len(s) for s in splits.values()) == 36 * 20
+    seen = np.concatenate([s.x[:, 0] for s in splits.values()])
+    assert len(np.unique(seen)) == len(seen)  # no row in two splits
+    assert abs(len(splits["train"]) - 0.85 * 720) <= 1 and abs(len(splits["test"]) - 0.10 * 720) <= 1
+
+
+def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "data" / "EMNIST" / "raw"
+    labels = np.concatenate([np.arange(62), np.arange(36)])  # lowercase (36-61) must be dropped
+    _write_idx(
+        raw / "emnist-byclass-test-images-idx3-ubyte.gz", rng.integers(0, 256, (len(labels), 28, 28)), 2051
+    )
+    _write_idx(raw / "emnist-byclass-test-labels-idx1-ubyte.gz", labels, 2049)
+    (tmp_path / "data" / "nist36").mkdir()
+    (tmp_path / "data" / "nist36" / "test_emnist_byclass_rows.txt").write_text("0\n1\n2\n")
+    monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    result = _task("cnn-emnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
+                   "--device", "cpu")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sum(metrics["splits"].values()) == 72 - 3  # 36 + 36 capitals and digits, less the 3 listed

@@ -1,0 +1,122 @@
+"""`python -m torch_track cnn-emnist`: a CNN on EMNIST's digits and uppercase letters, then the photos.
+
+Only the byclass *test* split of EMNIST exists here. Its digits and uppercase letters are turned
+into NIST36 rows exactly as the NIST36 stand-in was made (28 x 28 padded to 32 x 32, ink dark,
+stored transposed; the byclass labels 10-35 are A-Z and 0-9 are the digits), the rows listed in
+`nist36/*_emnist_byclass_rows.txt` are left out (they are the stand-in, on which the engine's
+models were trained and tested), each class is capped so digits do not swamp letters, and the rest
+is split 85 / 5 / 10 into train, valid and test. The trained network then reads the sample photos
+through the same `find_letters` pipeline as the engine's models, and its character error rate is
+reported beside theirs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from skimage import io
+
+from ocr.data import Split
+from ocr.model_store import best_checkpoint
+from ocr.models import MODELS
+from ocr.reading import read
+from ocr.scoring import character_errors
+from ocr.synthetic import cache_dir
+from ocr.training import load_checkpoint
+from tinygrad_hw.runs import UserError, message, write_json
+
+from .common import pick_device, save_state, write_curves
+from .idx_cache import prepare
+from .nist36_tasks import train_recipe
+
+PER_CLASS = 2000  # at most this many rows of each class
+
+
+def emnist_rows(root) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows in the NIST36 layout, NIST36 class indices, byclass row numbers) of digits and capitals."""
+    data = torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)
+    labels = data.targets.numpy()
+    keep = np.flatnonzero(labels < 36)
+    images = data.data.numpy()[keep].astype(np.float32) / 255
+    rows = 1 - np.pad(images, ((0, 0), (2, 2), (2, 2))).reshape(len(keep), -1)
+    classes = np.where(labels[keep] >= 10, labels[keep] - 10, labels[keep] + 26)
+    return rows, classes, keep
+
+
+def stand_in_rows(data_dir) -> set[int]:
+    files = sorted((Path(data_dir) / "nist36").glob("*_emnist_byclass_rows.txt"))
+    if not files:
+        message("no nist36/*_emnist_byclass_rows.txt: no rows are left out")
+    return {int(line) for f in files for line in f.read_text().split()}
+
+
+def make_splits(rows, classes, seed, per_class=PER_CLASS) -> dict[str, Split]:
+    """Capped per class, shuffled, split 85 / 5 / 10."""
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([rng.permutation(np.flatnonzero(classes == c))[:per_class] for c in range(36)])
+    chosen = rng.permutation(chosen)
+    a, b = int(0.85 * len(chosen)), int(0.90 * len(chosen))
+    parts = {"train": chosen[:a], "valid": chosen[a:b], "test": chosen[b:]}
+    return {name: Split(rows[i], classes[i].astype(np.int64)) for name, i in parts.items()}
+
+
+def photo_error_rates(images_dir, predict) -> dict:
+    """CER per photo (with its .txt beside it) and overall, reading with `predict(rows) -> logits`."""
+    results, errors, total = {}, 0, 0
+    for image in sorted(Path(images_dir).glob("*.jpg")):
+        truth = image.with_suffix(".txt")
+        if not truth.exists():
+            continue
+        text = read(io.imread(image), lambda _, rows: predict(rows), None)[0]
+        e, n = character_errors(text, truth.read_text())
+        results[image.name], errors, total = e / max(n, 1), errors + e, total + n
+    results["overall"] = errors / max(total, 1)
+    return results
+
+
+def run(args):
+    if args.data_dir is None:
+        raise UserError(
+            "cnn-emnist needs --data-dir (or $TINYGRAD_HW_DATA) with EMNIST/raw; it cannot be downloaded"
+        )
+    device = pick_device(args.device)
+    root = prepare(args.data_dir, cache_dir() / "torchvision", "EMNIST")
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows, classes, byclass = emnist_rows(root)
+    keep = ~np.isin(byclass, list(stand_in_rows(args.data_dir)))
+    splits = make_splits(rows[keep], classes[keep], args.seed)
+    sizes = {k: len(v) for k, v in splits.items()}
+    message(f"EMNIST digits and capitals without the stand-in's rows: {keep.sum()} rows; using {sizes}")
+    model, history, summary = train_recipe("cnn", splits, device, args.seed, args.epochs or 6,
+                                           description="cnn-emnist")  # fmt: skip
+    model.eval()
+
+    def torch_logits(batch):
+        with torch.no_grad():
+            return model(torch.from_numpy(batch).to(device)).cpu().numpy()
+
+    start = time.perf_counter()
+    images = Path(args.data_dir) / "images"
+    reading = {"torch cnn-emnist": photo_error_rates(images, torch_logits)} if images.is_dir() else {}
+    seconds = time.perf_counter() - start
+    engine = best_checkpoint()
+    if engine is not None and reading:
+        name, params, _ = load_checkpoint(engine)
+        reading[f"engine {name} ({engine})"] = photo_error_rates(
+            images, lambda rows: MODELS[name][1](params, rows)
+        )
+    save_state(args.out / "model.pt", model)
+    write_curves(args.out / "curves.png", history, "cnn-emnist (PyTorch)")
+    metrics = {"task": "cnn-emnist", "device": str(device), "splits": sizes, **summary, "history": history,
+               "photo_cer": reading, "photo_seconds": seconds}  # fmt: skip
+    write_json(args.out / "metrics.json", metrics)
+    print(f"cnn-emnist ({device}): test accuracy {summary['test_accuracy']:.4f} on {sizes['test']} rows, "
+          f"{summary['epochs']} epochs in {summary['train_seconds']:.1f} s")  # fmt: skip
+    for label, rates in reading.items():
+        per_image = ", ".join(f"{k} {v:.3f}" for k, v in rates.items() if k != "overall")
+        print(f"photo CER, {label}: overall {rates['overall']:.3f} ({per_image})")
+    message(f"wrote model.pt, curves.png and metrics.json to {args.out}")
