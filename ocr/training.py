@@ -17,7 +17,7 @@ from tinygrad_hw import nn
 from tinygrad_hw.runs import UserError, load_arrays, save_arrays
 
 from .data import CLASS_NAMES
-from .models import MODELS
+from .models import CLASSES, MODELS
 
 SIDE = 32
 
@@ -72,9 +72,6 @@ def train_model(name, splits, *, epochs, lr, batch_size, beta=0.9, augment=True,
         description=description or f"training {name}",
     )  # fmt: skip
     return initial, trained, history
-
-
-CLASSES = len(CLASS_NAMES)
 
 
 def confusion_matrix(true, predicted, classes=CLASSES):

@@ -109,16 +109,20 @@ def _write_idx(path, array, magic):
         f.write(header + array.astype(np.uint8).tobytes())
 
 
+def _write_mnist(raw, rng, train, test):
+    """Random MNIST-format gzip IDX files: `train` and `test` images with their labels."""
+    for prefix, n in (("train", train), ("t10k", test)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+
+
 def test_gzip_idx_files_are_prepared_for_torchvisions_mnist_and_emnist(tmp_path):
     import torchvision
 
     from torch_track.idx_cache import prepare
 
     rng = np.random.default_rng(0)
-    raw = tmp_path / "data" / "MNIST" / "raw"
-    for prefix, n in (("train", 5), ("t10k", 3)):
-        _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
-        _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    _write_mnist(tmp_path / "data" / "MNIST" / "raw", rng, train=5, test=3)
     root = prepare(tmp_path / "data", tmp_path / "cache", "MNIST")
     train = torchvision.datasets.MNIST(root, train=True, download=False)
     assert len(train) == 5 and train.data.shape == (5, 28, 28)
@@ -154,11 +158,7 @@ def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
 
 
 def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
-    raw = tmp_path / "data" / "MNIST" / "raw"
-    for prefix, n in (("train", 40), ("t10k", 10)):
-        _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
-        _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     result = _task("cnn-mnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
