@@ -214,3 +214,34 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert sum(metrics["splits"].values()) == 72 - 3  # 36 + 36 capitals and digits, less the 3 listed
+
+
+@pytest.mark.parametrize("kind", ["skip", "residual", "gated-residual"])
+def test_shortcut_stages_keep_the_cnns_shape_and_pass_gradients_to_every_layer(kind):
+    from torch_track.variants import ShortcutCNN
+
+    torch.manual_seed(0)
+    model = ShortcutCNN(kind)
+    logits = model(torch.rand(4, 1024))
+    assert logits.shape == (4, 36)
+    logits.square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    stage = model.features[0]
+    x = torch.rand(2, 1, 32, 32)
+    if kind == "skip":  # the stage's input comes out unchanged as its first channel
+        assert torch.equal(stage(x)[:, :1], x)
+
+
+def test_resnet_variants_task_tabulates_the_plain_cnn_and_three_variants(tmp_path):
+    from torch_track.variants import ShortcutCNN
+
+    data, out = _tiny_nist36(tmp_path / "data"), tmp_path / "out"
+    result = _task("resnet-variants", "--data-dir", str(data), "--out", str(out), "--epochs", "1",
+                   "--device", "cpu")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = metrics["table"]
+    assert [r["model"] for r in rows] == ["cnn", "skip", "residual", "gated-residual"]
+    assert len({r["parameters"] for r in rows}) == 4 and all(0 <= r["test_accuracy"] <= 1 for r in rows)
+    assert sum(line.startswith("|") for line in result.stdout.splitlines()) == 6  # header, rule, 4 rows
+    assert load_state(out / "gated-residual.pt", ShortcutCNN("gated-residual"))

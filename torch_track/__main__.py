@@ -1,9 +1,11 @@
-"""Command line: `python -m torch_track TASK` (fc-nist36, cnn-nist36, cnn-mnist, cnn-emnist so far)."""
+"""Command line: `python -m torch_track TASK`, one subcommand per task of the homework's PyTorch part."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from pathlib import Path
 
 from tinygrad_hw.runs import add_common_arguments, keep_freed_memory, positive_int, run_command
 
@@ -37,6 +39,35 @@ TASKS = {
         "model's. Writes model.pt, curves.png and metrics.json.",
         6,
     ),
+    "cnn-cifar10": (
+        "a CNN on CIFAR-10 (the python version of the dataset, which must be provided)",
+        "Train a CNN (three convolution blocks of 64/128/256 channels and two fully connected layers; random "
+        "crops and flips) on CIFAR-10, read by torchvision from DATA_DIR/cifar10/cifar-10-batches-py "
+        "(it is not available here and cannot be downloaded). Writes model.pt, curves.png and metrics.json.",
+        30,
+    ),
+    "imagefolder": (
+        "a CNN from scratch on any ImageFolder dataset (default: Flowers-17)",
+        "Train a CNN from scratch (3 convolution + 2 fully connected layers; random crops, flips and colour "
+        "changes) on an ImageFolder dataset with train/, val/ and test/ folders: --images DIR, or "
+        "DATA_DIR/flowers17. Writes model.pt, curves.png and metrics.json.",
+        60,
+    ),
+    "resnet-variants": (
+        "the NIST36 CNN with skip, residual and gated residual stages, in a table",
+        "Train the plain NIST36 CNN and three variants of it (stages with concatenated skip connections, "
+        "with residual connections, and residual stages gated per channel), each the same way, and print a "
+        "table of accuracy, parameters and time. Writes a checkpoint and curves per variant, and metrics.",
+        15,
+    ),
+    "finetune": (
+        "SqueezeNet 1.1 fine-tuned on Flowers-17, against a 3 conv + 2 fc network from scratch",
+        "Load SqueezeNet 1.1 with its ImageNet weights (--weights FILE, or torchvision's cache), replace its "
+        "classifier by one layer for the dataset's classes, freeze the features and train that layer; then "
+        "train a 3 conv + 2 fc network from scratch on the same images, and print a table of both. Without "
+        "the weights (they cannot be downloaded here) it says so and runs the scratch half.",
+        10,
+    ),
 }
 
 
@@ -51,24 +82,41 @@ def _parser():
         add_common_arguments(task, default_out=f"runs/torch-{name}")
         task.add_argument("--epochs", type=positive_int, help=f"epochs (default: {epochs})")
         task.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
+        if name in ("imagefolder", "finetune"):
+            task.add_argument("--images", type=Path, help="ImageFolder dataset (default: DATA_DIR/flowers17)")
+        if name == "finetune":
+            task.add_argument(
+                "--weights", type=Path, help="SqueezeNet 1.1 ImageNet state_dict (default: the cache)"
+            )
+            task.add_argument("--scratch-epochs", type=positive_int, default=60,
+                              help="epochs of the from-scratch network (default: 60)")  # fmt: skip
+        if name == "cnn-cifar10":
+            task.add_argument(
+                "--skip-checksums",
+                action="store_true",
+                help="read CIFAR-format files that are not the official ones",
+            )
     return parser
+
+
+# task -> (module, function) that runs it; imported only when chosen, so --help stays quick
+RUNNERS = {
+    "fc-nist36": ("nist36_tasks", "run_fc"),
+    "cnn-nist36": ("nist36_tasks", "run_cnn"),
+    "resnet-variants": ("nist36_tasks", "run_variants"),
+    "cnn-mnist": ("mnist_task", "run"),
+    "cnn-emnist": ("emnist_task", "run"),
+    "cnn-cifar10": ("cifar_task", "run"),
+    "imagefolder": ("imagefolder_task", "run"),
+    "finetune": ("finetune_task", "run"),
+}
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
     keep_freed_memory()
-    if args.task in ("fc-nist36", "cnn-nist36"):
-        from .nist36_tasks import run
-
-        run(args, args.task.split("-")[0])
-    elif args.task == "cnn-mnist":
-        from .mnist_task import run
-
-        run(args)
-    elif args.task == "cnn-emnist":
-        from .emnist_task import run
-
-        run(args)
+    module, function = RUNNERS[args.task]
+    getattr(importlib.import_module(f"torch_track.{module}"), function)(args)
 
 
 if __name__ == "__main__":

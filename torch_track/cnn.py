@@ -1,4 +1,4 @@
-"""A convolutional network for 32 x 32 characters, in PyTorch.
+"""Convolutional networks in PyTorch: `CharCNN` for 32 x 32 characters, `PhotoConvNet` for photos.
 
 Three blocks of a 3 x 3 convolution with batch normalisation and ReLU, each halving the image by
 max pooling (32 -> 16 -> 8 -> 4), then dropout and one linear layer to the classes. For NIST36
@@ -36,4 +36,25 @@ class CharCNN(nn.Module):
 
     def forward(self, x):
         images = (1 - x if self.invert else x).reshape(len(x), 1, self.side, self.side)
+        return self.classifier(self.features(images))
+
+
+class PhotoConvNet(nn.Module):
+    """Three convolution blocks and two fully connected layers: the course's from-scratch network
+    for colour photos. An adaptive average pool after the blocks fixes the size the fully connected
+    layers see (channels x 4 x 4), so the same network takes any image size from 32 pixels up."""
+
+    def __init__(self, classes, channels=(32, 64, 128), hidden=256, in_channels=3):
+        super().__init__()
+        blocks, c_in = [], in_channels
+        for c_out in channels:
+            blocks.append(conv_block(c_in, c_out))
+            c_in = c_out
+        self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(4))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(0.5), nn.Linear(c_in * 16, hidden), nn.ReLU(inplace=True),
+            nn.Dropout(0.5), nn.Linear(hidden, classes),
+        )  # fmt: skip
+
+    def forward(self, images):
         return self.classifier(self.features(images))

@@ -1,6 +1,7 @@
-"""The NIST36 tasks: `fc-nist36` (the engine's network in PyTorch) and `cnn-nist36` (a CNN, with a
-table against the FC network). Both train on the same data as the engine (`--data-dir`, or the
-embedded default), with the same random distortions, and write model.pt, curves and metrics."""
+"""The NIST36 tasks: `fc-nist36` (the engine's network in PyTorch), `cnn-nist36` (a CNN, with a
+table against the FC network) and `resnet-variants` (the CNN with skip, residual and gated residual
+stages, in a table). All train on the same data as the engine (`--data-dir`, or the embedded
+default), with the same random distortions, and write model.pt, curves and metrics."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tinygrad_hw.runs import message, write_json
 from .cnn import CharCNN
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves
 from .fc import FC
+from .variants import STAGES, ShortcutCNN
 
 
 def loaders(splits, batch_size, seed, augment=True):
@@ -39,11 +41,17 @@ def loaders(splits, batch_size, seed, augment=True):
     )
 
 
+def adamw(parameters):
+    return torch.optim.AdamW(parameters, lr=2e-3, weight_decay=1e-4)
+
+
 # name -> (model factory, optimiser factory, default epochs, batch size)
 RECIPES = {
     "fc": (FC, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), 40, 32),
-    "cnn": (CharCNN, lambda p: torch.optim.AdamW(p, lr=2e-3, weight_decay=1e-4), 15, 64),
+    "cnn": (CharCNN, adamw, 15, 64),
+    **{kind: (lambda kind=kind: ShortcutCNN(kind), adamw, 15, 64) for kind in STAGES},
 }
+VARIANTS = ("cnn", *STAGES)  # the plain CNN first, as the baseline
 
 
 def train_recipe(name, splits, device, seed, epochs=None, description=None):
@@ -64,6 +72,14 @@ def train_recipe(name, splits, device, seed, epochs=None, description=None):
     return model, history, summary
 
 
+def print_table(rows):
+    print("| model | parameters | epochs | train s | valid accuracy | test accuracy |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['parameters']:,} | {r['epochs']} | {r['train_seconds']:.1f} | "
+              f"{r['valid_accuracy']:.4f} | {r['test_accuracy']:.4f} |")  # fmt: skip
+
+
 def run(args, name):
     device = pick_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -77,9 +93,33 @@ def run(args, name):
     write_json(args.out / "metrics.json", {"task": f"{name}-nist36", "data": source, "device": str(device),
                                            **summary, "history": history, "table": rows})  # fmt: skip
     print(f"{name}-nist36 on {source} ({device})")
-    print("| model | parameters | epochs | train s | valid accuracy | test accuracy |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['model']} | {r['parameters']:,} | {r['epochs']} | {r['train_seconds']:.1f} | "
-              f"{r['valid_accuracy']:.4f} | {r['test_accuracy']:.4f} |")  # fmt: skip
+    print_table(rows)
     message(f"wrote model.pt, curves.png and metrics.json to {args.out}")
+
+
+def run_fc(args):
+    run(args, "fc")
+
+
+def run_cnn(args):
+    run(args, "cnn")
+
+
+def run_variants(args):
+    """Train the plain CNN and each shortcut variant the same way; one table, one curve figure each."""
+    device = pick_device(args.device)
+    args.out.mkdir(parents=True, exist_ok=True)
+    splits, source = load_dataset(args.data_dir, seed=args.seed)
+    rows, histories = [], {}
+    for name in VARIANTS:
+        model, history, summary = train_recipe(name, splits, device, args.seed, args.epochs,
+                                               description=f"resnet-variants: {name}")  # fmt: skip
+        rows.append(summary)
+        histories[name] = history
+        save_state(args.out / f"{name}.pt", model)
+        write_curves(args.out / f"curves_{name}.png", history, f"{name} on NIST36 (PyTorch)")
+    write_json(args.out / "metrics.json", {"task": "resnet-variants", "data": source, "device": str(device),
+                                           "table": rows, "histories": histories})  # fmt: skip
+    print(f"resnet-variants on {source} ({device})")
+    print_table(rows)
+    message(f"wrote a checkpoint and curves per variant, and metrics.json, to {args.out}")
