@@ -1,4 +1,9 @@
-"""Command line for the benchmarks: `python -m benchmarks mlp-epoch --out DIR`."""
+"""Command line for the benchmarks.
+
+python -m benchmarks [--quick] --out DIR      every comparison with PyTorch (see benchmarks.suite)
+python -m benchmarks report [--quick] --out DIR   every part of the homework, in one HTML page
+python -m benchmarks mlp-epoch | autoencoder  one measurement on its own
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import platform
 import sys
 
 import numpy as np
-from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from tinygrad_hw.runs import (
@@ -20,13 +24,10 @@ from tinygrad_hw.runs import (
     write_json,
 )
 
-from . import mlp_epoch
-
-TARGETS = (
-    ("engine <= 1.15x hand-written numpy at batch >= 32", "numpy", lambda b: b >= 32, 1.15),
-    ("engine faster than PyTorch CPU at batch <= 128", "torch", lambda b: b <= 128, 1.0),
-    ("engine within 1.1x of PyTorch CPU at batch 1024", "torch", lambda b: b == 1024, 1.1),
-)
+from . import mlp_epoch, suite
+from . import report as report_module
+from .figures import mlp_ratio_figure, mlp_table
+from .targets import mlp_targets
 
 
 def _int_list(text):
@@ -48,8 +49,29 @@ def _dtype_list(text):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=suite.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_arguments(parser, default_out="runs/benchmarks")
+    parser.add_argument("--quick", action="store_true", help="a smaller run, about 3 minutes on 2 cores")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", help="default: the whole comparison")
+    report = verbs.add_parser(
+        "report",
+        help="run every part of the homework and write one HTML page of all its results",
+        description=report_module.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_arguments(report, default_out="runs/report")
+    report.add_argument(
+        "--quick", action="store_true", help="fewer epochs everywhere (a preview, not the results)"
+    )
+    report.add_argument(
+        "--parts",
+        type=report_module.part_list,
+        help=f"only these parts, comma-separated ({report_module.PART_NAMES})",
+    )
     mlp = verbs.add_parser(
         "mlp-epoch",
         help="time one MLP training epoch: engine vs hand-written numpy vs PyTorch",
@@ -110,6 +132,11 @@ def autoencoder_benchmark(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.verb is None:
+        keep_freed_memory()
+        return suite.run(args)
+    if args.verb == "report":
+        return report_module.run(args)
     if args.verb == "autoencoder":
         keep_freed_memory()
         return autoencoder_benchmark(args)
@@ -130,10 +157,10 @@ def main(argv=None):
         rows.append({"batch": batch, "dtype": dtype, "seconds": seconds, "max_weight_difference": difference})
     overhead = mlp_epoch.primitive_overhead()
 
-    print(_table(rows, with_torch))
+    print(mlp_table(rows))
     print()
     print(_overhead_line(overhead))
-    verdicts = _targets(rows) if with_torch else []
+    verdicts = mlp_targets(rows) if with_torch else []
     for name, met, detail in verdicts:
         print(f"{'met    ' if met else 'NOT met'}  {name}  ({detail})")
     write_json(
@@ -148,7 +175,7 @@ def main(argv=None):
             "targets": [{"target": n, "met": m, "detail": d} for n, m, d in verdicts],
         },
     )
-    save_figure(args.out / "ratios.png", _ratio_figure(rows, with_torch))
+    save_figure(args.out / "ratios.png", mlp_ratio_figure(rows))
     message(f"wrote {args.out / 'metrics.json'} and ratios.png")
 
 
@@ -166,55 +193,9 @@ def _cpu_count():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _table(rows, with_torch):
-    head = "| batch | dtype | engine s | numpy s |" + (" torch s |" if with_torch else "")
-    head += " engine/numpy |" + (" engine/torch |" if with_torch else "")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        s = r["seconds"]
-        line = f"| {r['batch']} | {r['dtype']} | {s['engine']:.4f} | {s['numpy']:.4f} |"
-        if with_torch:
-            line += f" {s['torch']:.4f} |"
-        line += f" {s['engine'] / s['numpy']:.2f} |"
-        if with_torch:
-            line += f" {s['engine'] / s['torch']:.2f} |"
-        lines.append(line)
-    return "\n".join(lines)
-
-
 def _overhead_line(overhead):
     parts = [f"{name} {seconds * 1e6:.2f} us" for name, seconds in overhead.items()]
     return "one small primitive with its VJP (forward + backward, per op in a chain): " + ", ".join(parts)
-
-
-def _targets(rows):
-    verdicts = []
-    for name, baseline, applies, limit in TARGETS:
-        ratios = [(r["batch"], r["dtype"], r["seconds"]["engine"] / r["seconds"][baseline]) for r in rows]
-        ratios = [(b, d, q) for b, d, q in ratios if applies(b)]
-        if not ratios:
-            continue
-        worst = max(ratios, key=lambda t: t[2])
-        met = all(q <= limit if limit != 1.0 else q < limit for _, _, q in ratios)
-        verdicts.append((name, met, f"worst {worst[2]:.2f} at batch {worst[0]} {worst[1]}"))
-    return verdicts
-
-
-def _ratio_figure(rows, with_torch):
-    fig = Figure(figsize=(7, 3.5))
-    ax = fig.subplots()
-    labels = [f"{r['batch']}\n{r['dtype'][5:]}" for r in rows]
-    x = np.arange(len(rows))
-    baselines = ["numpy", "torch"] if with_torch else ["numpy"]
-    width = 0.8 / len(baselines)
-    for i, baseline in enumerate(baselines):
-        ratios = [r["seconds"]["engine"] / r["seconds"][baseline] for r in rows]
-        ax.bar(x + i * width, ratios, width, label=f"engine / {baseline}")
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(x + width * (len(baselines) - 1) / 2, labels)
-    ax.set(xlabel="batch size / float bits", ylabel="time ratio (lower is faster)", title="MLP epoch")
-    ax.legend()
-    return fig
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def run(args):
     save_figure(args.out / "loss.png", _loss_figure(history["train_loss"]))
     save_figure(args.out / "reconstructions.png",
                 _reconstructions(splits, ae_valid, pca.reconstruct(test)))  # fmt: skip
-    save_figure(args.out / "rate_distortion.png", _rate_distortion_figure(points))
+    save_figure(args.out / "rate_distortion.png", rate_distortion_figure(points))
     write_json(args.out / "metrics.json", metrics)
 
     print(f"autoencoder trained on {source}: {args.epochs} epochs in {seconds:.1f} s")
@@ -135,7 +135,7 @@ def _reconstructions(splits, ae_valid, pca_test):
     return fig
 
 
-def _rate_distortion_figure(points):
+def rate_distortion_figure(points):
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     for method in dict.fromkeys(p["method"] for p in points):

@@ -27,13 +27,104 @@ def test_pytorch_version_reaches_the_same_weights():
 
 def test_benchmark_command_writes_its_table_and_metrics(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "mlp-epoch", "--out", str(tmp_path), "--rows", "96",
-         "--batch-sizes", "32", "--dtypes", "float64", "--repeats", "1", "--no-torch"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "mlp-epoch",
+            "--out",
+            str(tmp_path),
+            "--rows",
+            "96",
+            "--batch-sizes",
+            "32",
+            "--dtypes",
+            "float64",
+            "--repeats",
+            "1",
+            "--no-torch",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "| 32 | float64 |" in result.stdout
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"][0]["max_weight_difference"] < 1e-12
     assert set(metrics["epochs"][0]["seconds"]) == {"engine", "numpy"}
     assert (tmp_path / "ratios.png").stat().st_size > 1000
+
+
+def test_hand_written_autoencoder_epoch_matches_the_engines_in_float64():
+    from benchmarks import autoencoder_epoch
+
+    _, params, batches = autoencoder_epoch.make_problem(144, np.float64)
+    engine = autoencoder_epoch.engine_epoch(params, batches, 1e-4)
+    by_hand = autoencoder_epoch.numpy_epoch(params, batches, 1e-4)
+    for layer in engine:
+        for k in ("W", "b"):
+            np.testing.assert_allclose(by_hand[layer][k], engine[layer][k], rtol=1e-10, atol=1e-14)
+    assert not np.allclose(engine["decode2"]["W"], params["decode2"]["W"])  # it did train
+
+
+def test_cnn_step_computes_the_same_first_loss_on_the_engine_and_in_pytorch():
+    pytest.importorskip("torch")
+    from benchmarks import cnn_step
+
+    seconds, losses = cnn_step.time_steps(repeats=1)
+    assert losses["engine"] == pytest.approx(losses["torch"], rel=1e-5)
+    assert seconds["engine"] > 0 and seconds["torch"] > 0
+
+
+def test_engine_mlp_and_pytorch_fc_give_the_same_loss_curve_in_float64():
+    pytest.importorskip("torch")
+    from benchmarks import parity
+
+    rng = np.random.default_rng(0)
+    curves = parity.loss_curves(rng.random((96, 1024)), rng.integers(0, 36, 96), epochs=2)
+    assert len(curves["engine"]) == 6
+    np.testing.assert_allclose(curves["engine"], curves["torch"], rtol=1e-12)
+    assert curves["engine"][-1] < curves["engine"][0]
+
+
+def test_per_primitive_overhead_covers_every_registered_primitive():
+    import tinygrad_hw as tg
+    from benchmarks.primitive_overhead import per_primitive
+
+    rows = per_primitive(repeats=1)
+    assert [r["primitive"] for r in rows] == sorted(tg.REGISTRY)
+    assert all(r["engine_us"] > 0 and r["kernels_us"] > 0 for r in rows)
+
+
+def test_ocr_error_rates_score_each_photo_and_the_whole(tmp_path):
+    from benchmarks.ocr_table import error_rates
+
+    photos = [("a", np.zeros((4, 4)), "AB CD"), ("b", np.zeros((4, 4)), "12")]
+    answers = iter(["AB CX", "12"])
+    rates = error_rates(lambda pixels: next(answers), photos)
+    assert rates["per_photo"] == {"a": 0.25, "b": 0.0} and rates["cer"] == pytest.approx(1 / 6)
+
+
+def test_without_sample_photos_generated_pages_stand_in():
+    from benchmarks.ocr_table import sample_photos
+
+    photos, source = sample_photos(None)
+    assert len(photos) == 2 and "generated" in source
+    assert all(pixels.ndim == 3 and truth.strip() for _, pixels, truth in photos)
+
+
+def test_speed_targets_are_judged_on_the_measured_ratios():
+    from benchmarks.targets import mlp_targets
+
+    rows = [
+        {"batch": 32, "dtype": "float32", "seconds": {"engine": 1.2, "numpy": 1.0, "torch": 2.0}},
+        {"batch": 1024, "dtype": "float32", "seconds": {"engine": 1.0, "numpy": 1.0, "torch": 0.8}},
+    ]
+    verdicts = {name: met for name, met, _ in mlp_targets(rows)}
+    assert verdicts == {
+        "engine <= 1.15x hand-written numpy at batch >= 32": False,
+        "engine faster than PyTorch CPU at batch <= 128": True,
+        "engine within 1.1x of PyTorch CPU at batch 1024": False,
+    }

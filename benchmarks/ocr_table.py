@@ -1,0 +1,110 @@
+"""Character error rate on the sample photos for every reader: the engine's MLP, the best engine
+model, a PyTorch CNN, and Tesseract when the `tesseract` command is installed.
+
+The engine's and PyTorch's models all read through the same pipeline (`find_letters`, lines,
+classification), so their rows differ only in the classifier. Tesseract reads the whole photo its
+own way (page segmentation mode 6: one block of text); its output is scored like the others, over
+A-Z and 0-9 after uppercasing. Without the sample photos (no DATA_DIR/images), two generated pages
+with known text stand in for them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ocr.models import MODELS
+from ocr.page import make_page, random_text
+from ocr.read_command import load_image
+from ocr.reading import read
+from ocr.scoring import character_errors
+
+
+def sample_photos(data_dir, seed=0) -> tuple[list[tuple[str, np.ndarray, str]], str]:
+    """[(name, pixels, true text)] of the photos in DATA_DIR/images, else of two generated pages."""
+    folder = Path(data_dir) / "images" if data_dir is not None else None
+    if folder is not None and folder.is_dir():
+        pairs = [
+            (p, p.with_suffix(".txt")) for p in sorted(folder.glob("*.jpg")) if p.with_suffix(".txt").exists()
+        ]
+        if pairs:
+            return [
+                (p.name, load_image(p), t.read_text()) for p, t in pairs
+            ], f"the sample photos in {folder}"
+    rng = np.random.default_rng(seed)
+    pages = []
+    for k in range(2):
+        text = random_text(rng)
+        pages.append((f"generated_page_{k + 1}", make_page(rng, text), text))
+    return pages, "two generated pages (no DATA_DIR/images)"
+
+
+def classifier_reader(model, params):
+    """A reader `pixels -> text` that classifies each found letter with `model(params, rows)`."""
+    return lambda pixels: read(pixels, model, params)[0]
+
+
+def engine_reader(name, params):
+    return classifier_reader(MODELS[name][1], params)
+
+
+def torch_reader(model):
+    import torch
+
+    model = model.eval()
+
+    def logits(_, rows):
+        with torch.no_grad():
+            return model(torch.from_numpy(rows.astype(np.float32))).numpy()
+
+    return classifier_reader(logits, None)
+
+
+def tesseract_reader():
+    """Tesseract as a reader, or None when the `tesseract` command is not installed."""
+    command = shutil.which("tesseract")
+    if command is None:
+        return None
+
+    def reader(pixels):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "page.png"
+            Image.fromarray(pixels).save(path)
+            result = subprocess.run(
+                [command, str(path), "stdout", "--psm", "6"], capture_output=True, text=True, timeout=120
+            )
+            return result.stdout
+
+    return reader
+
+
+def tesseract_version() -> str | None:
+    command = shutil.which("tesseract")
+    if command is None:
+        return None
+    output = subprocess.run([command, "--version"], capture_output=True, text=True).stdout
+    return output.splitlines()[0] if output else "tesseract"
+
+
+def error_rates(reader, photos) -> dict:
+    """CER per photo and overall, and mean seconds per photo."""
+    per_photo, errors, total, seconds = {}, 0, 0, []
+    for name, pixels, truth in photos:
+        start = time.perf_counter()
+        text = reader(pixels)
+        seconds.append(time.perf_counter() - start)
+        e, n = character_errors(text, truth)
+        per_photo[name], errors, total = e / max(n, 1), errors + e, total + n
+    return {
+        "per_photo": per_photo,
+        "cer": errors / max(total, 1),
+        "errors": errors,
+        "characters": total,
+        "seconds_per_photo": float(np.mean(seconds)),
+    }

@@ -1,0 +1,236 @@
+"""`python -m benchmarks [--quick] --out DIR`: the engine against hand-written numpy and PyTorch.
+
+Four parts, measured side by side in one process, written to `results.json`, `report.md` and PNGs:
+  * speed: the MLP epoch (batch 1, 32, 128, 1024; float32 and float64), the autoencoder epoch, a
+    CNN training step, and the engine's overhead per primitive, as times and ratios;
+  * parity: the engine's MLP and PyTorch's FC network trained from the same weights on the same
+    batches in float64, and the largest difference between their loss curves;
+  * OCR: the character error rate on the sample photos of the engine's MLP, the best engine model,
+    a PyTorch CNN, and Tesseract when installed, with the time per photo;
+  * compression: the rate-distortion points of PCA, the autoencoder and JPEG.
+`--quick` shrinks every part (fewer rows, repeats and epochs) to finish in about 3 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import platform
+
+import numpy as np
+from tqdm import tqdm
+
+from tinygrad_hw.runs import message, save_figure, write_bytes_atomic, write_json
+
+from . import autoencoder_epoch, cnn_step, figures, mlp_epoch, ocr_table, parity, primitive_overhead
+from .targets import speed_targets
+
+# what each part does, quick and full
+SETTINGS = {
+    "quick": {
+        "mlp_rows": 2_160,
+        "mlp_repeats": 2,
+        "ae_rows": 2_016,
+        "ae_repeats": 2,
+        "cnn_repeats": 3,
+        "primitive_repeats": 5,
+        "parity_epochs": 1,
+        "parity_rows": 3_200,
+        "mlp_epochs": 10,
+        "engine_cnn_epochs": 2,
+        "torch_cnn_epochs": 2,
+        "ae_epochs": 15,
+    },
+    "full": {
+        "mlp_rows": 10_800,
+        "mlp_repeats": 5,
+        "ae_rows": 10_152,
+        "ae_repeats": 5,
+        "cnn_repeats": 10,
+        "primitive_repeats": 30,
+        "parity_epochs": 5,
+        "parity_rows": None,
+        "mlp_epochs": 40,
+        "engine_cnn_epochs": 15,
+        "torch_cnn_epochs": 15,
+        "ae_epochs": 100,
+    },
+}
+BATCH_SIZES, DTYPES = (1, 32, 128, 1024), ("float32", "float64")
+
+
+def speed(settings, with_torch, bar):
+    mlp = []
+    for batch in BATCH_SIZES:
+        for dtype in DTYPES:
+            bar.set_postfix_str(f"MLP epoch, batch {batch} {dtype}")
+            seconds, difference = mlp_epoch.time_epochs(
+                batch,
+                np.dtype(dtype).type,
+                settings["mlp_rows"],
+                settings["mlp_repeats"],
+                with_torch=with_torch,
+            )
+            mlp.append(
+                {"batch": batch, "dtype": dtype, "seconds": seconds, "max_weight_difference": difference}
+            )
+    bar.set_postfix_str("autoencoder epoch")
+    autoencoder = {}
+    for dtype in DTYPES:
+        seconds, difference = autoencoder_epoch.time_epochs(
+            settings["ae_rows"], settings["ae_repeats"], dtype=np.dtype(dtype).type, with_torch=with_torch
+        )
+        autoencoder[dtype] = {"seconds": seconds, "max_weight_difference": difference}
+    bar.set_postfix_str("CNN step")
+    seconds, losses = cnn_step.time_steps(settings["cnn_repeats"], with_torch=with_torch)
+    bar.set_postfix_str("primitives")
+    return {
+        "mlp_epoch": {"rows": settings["mlp_rows"], "repeats": settings["mlp_repeats"], "table": mlp},
+        "autoencoder_epoch": {"rows": settings["ae_rows"], "batch": autoencoder_epoch.BATCH, **autoencoder},
+        "cnn_step": {"batch": cnn_step.BATCH, "seconds": seconds, "first_loss": losses},
+        "primitive_in_chain_seconds": mlp_epoch.primitive_overhead(),
+        "per_primitive": primitive_overhead.per_primitive(settings["primitive_repeats"]),
+    }
+
+
+def parity_part(splits, settings):
+    x, y = splits["train"].x, splits["train"].y
+    if settings["parity_rows"]:
+        x, y = x[: settings["parity_rows"]], y[: settings["parity_rows"]]
+    curves = parity.loss_curves(x, y, settings["parity_epochs"])
+    difference = np.abs(curves["engine"] - curves["torch"])
+    return {
+        "steps": len(difference),
+        "epochs": settings["parity_epochs"],
+        "rows": len(x),
+        "max_abs_difference": float(difference.max()),
+        "max_relative_difference": float((difference / np.abs(curves["torch"])).max()),
+        "engine": curves["engine"].tolist(),
+        "torch": curves["torch"].tolist(),
+    }
+
+
+def ocr_part(data_dir, splits, settings, seed, with_torch):
+    """The readers' error rates; trains what is not cached, with the part's epochs."""
+    from ocr.model_store import best_checkpoint
+    from ocr.training import DEFAULTS, load_checkpoint, train_model
+
+    photos, source = ocr_table.sample_photos(data_dir, seed)
+    readers = {}
+    mlp_config = {**DEFAULTS["mlp"], "epochs": settings["mlp_epochs"]}
+    _, mlp_params, _ = train_model("mlp", splits, seed=seed, progress=False, **mlp_config)
+    readers[f"engine MLP ({settings['mlp_epochs']} epochs)"] = ocr_table.engine_reader("mlp", mlp_params)
+    best = best_checkpoint()
+    if best is not None:
+        name, params, _ = load_checkpoint(best)
+        readers[f"best engine model ({name}, {best})"] = ocr_table.engine_reader(name, params)
+    else:
+        config = {**DEFAULTS["cnn"], "epochs": settings["engine_cnn_epochs"]}
+        _, params, _ = train_model("cnn", splits, seed=seed, progress=False, **config)
+        readers[f"engine CNN ({config['epochs']} epochs)"] = ocr_table.engine_reader("cnn", params)
+    if with_torch:
+        import torch
+
+        from torch_track.nist36_tasks import train_recipe
+
+        model = train_recipe(
+            "cnn",
+            splits,
+            torch.device("cpu"),
+            seed,
+            settings["torch_cnn_epochs"],
+            description="torch CNN for the OCR table",
+        )[0]
+        readers[f"PyTorch CNN ({settings['torch_cnn_epochs']} epochs)"] = ocr_table.torch_reader(model)
+    tesseract = ocr_table.tesseract_reader()
+    if tesseract is not None:
+        readers[ocr_table.tesseract_version()] = tesseract
+    rows = {name: ocr_table.error_rates(reader, photos) for name, reader in readers.items()}
+    return {"photos": source, "readers": rows, "tesseract": tesseract is not None}
+
+
+def compression_part(data_dir, out, settings, seed):
+    from compression import run_command
+
+    args = argparse.Namespace(
+        data_dir=data_dir,
+        out=out / "compression",
+        seed=seed,
+        epochs=settings["ae_epochs"],
+        lr=3e-5,
+        batch_size=36,
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_command.run(args)
+    metrics = json.loads((args.out / "metrics.json").read_text())
+    keep = (
+        "epochs",
+        "train_seconds",
+        "psnr_autoencoder",
+        "psnr_pca",
+        "psnr_autoencoder_test",
+        "rate_distortion",
+    )
+    return {k: metrics[k] for k in keep}
+
+
+def run(args):
+    from ocr.data import load_dataset
+
+    settings = SETTINGS["quick" if args.quick else "full"]
+    with_torch = mlp_epoch_torch_available()
+    args.out.mkdir(parents=True, exist_ok=True)
+    splits, source = load_dataset(args.data_dir, seed=args.seed)
+    results = {
+        "mode": "quick" if args.quick else "full",
+        "data": source,
+        "settings": settings,
+        "machine": machine(),
+        "torch": with_torch,
+    }
+    parts = ("speed", "parity", "ocr", "compression")
+    with tqdm(total=len(parts), desc="benchmarks", unit="part", disable=None) as bar:
+        results["speed"] = speed(settings, with_torch, bar)
+        bar.update()
+        if with_torch:
+            bar.set_postfix_str("parity")
+            results["parity"] = parity_part(splits, settings)
+        bar.update()
+        bar.set_postfix_str("OCR")
+        results["ocr"] = ocr_part(args.data_dir, splits, settings, args.seed, with_torch)
+        bar.update()
+        bar.set_postfix_str("compression")
+        results["compression"] = compression_part(args.data_dir, args.out, settings, args.seed)
+        bar.update()
+    results["targets"] = speed_targets(results["speed"]) if with_torch else []
+    write_json(args.out / "results.json", results)
+    for name, figure in figures.all_figures(results).items():
+        save_figure(args.out / name, figure)
+    report = figures.markdown(results)
+    write_bytes_atomic(args.out / "report.md", report.encode())
+    print(report)
+    message(f"wrote results.json, report.md and figures to {args.out}")
+    return results
+
+
+def mlp_epoch_torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        message("PyTorch is not installed (pip install -e '.[torch]'): the engine and numpy only")
+        return False
+    return True
+
+
+def machine():
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpus": cpus,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "processor": platform.processor() or platform.machine(),
+    }
