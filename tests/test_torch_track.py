@@ -213,7 +213,19 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
                    "--device", "cpu")  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    assert sum(metrics["splits"].values()) == 72 - 3  # 36 + 36 capitals and digits, less the 3 listed
+    emnist_rows = sum(metrics["splits"].values()) - 36 * metrics["embedded_glyphs_per_class"]
+    assert emnist_rows == 72 - 3  # 36 capitals and 36 digits, less the 3 listed rows
+
+
+def test_embedded_glyphs_are_mixed_in_equally_for_every_class():
+    from ocr.data import Split
+    from torch_track.emnist_task import mix_in_glyphs
+
+    labels = np.concatenate([np.repeat(np.arange(36), 5), np.full(20, 7)])  # class 7 (H) has 25 rows
+    train = Split(np.zeros((len(labels), 1024), np.float32), labels)
+    mixed = mix_in_glyphs(train, seed=0, per_class=10)
+    assert (np.bincount(mixed.y) - np.bincount(labels)).tolist() == [10] * 36
+    assert np.all(mixed.x[: len(labels)] == 0) and mixed.x[len(labels) :].std() > 0  # the real rows first
 
 
 @pytest.mark.parametrize("kind", ["skip", "residual", "gated-residual"])
