@@ -76,3 +76,28 @@ def test_page_renders_in_headless_chromium_with_every_image_loaded(tmp_path):
     shutil.copy(tmp_path / "classifier" / "curves.png", tmp_path / "spare.png")
     (tmp_path / "classifier" / "curves.png").unlink()  # a missing figure must be noticed
     assert html_page.check_render(index) == {"images": 2, "loaded": 1}
+
+
+def test_report_command_runs_a_part_and_writes_the_page_and_its_metrics(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_HW_DATA"}
+    out = tmp_path / "report"
+    command = ["report", "--parts", "engine,cnn-mnist", "--quick", "--out", str(out)]
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "benchmarks", *command], cwd=root, capture_output=True,
+                            text=True, timeout=600, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [(p["name"], p["status"]) for p in metrics["parts"]] == [
+        ("engine", "ok"),
+        ("cnn-mnist", "skipped"),
+    ]
+    page = (out / "index.html").read_text()
+    assert 'src="engine/loss.png"' in page and "no data folder" in page
+    if html_page.chromium() is not None:
+        assert metrics["render"]["images"] == metrics["render"]["loaded"] >= 2
