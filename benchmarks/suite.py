@@ -180,7 +180,7 @@ def run(args):
     from ocr.data import load_dataset
 
     settings = SETTINGS["quick" if args.quick else "full"]
-    with_torch = mlp_epoch_torch_available()
+    with_torch = torch_available()
     args.out.mkdir(parents=True, exist_ok=True)
     splits, source = load_dataset(args.data_dir, seed=args.seed)
     results = {
@@ -217,7 +217,7 @@ def run(args):
     return results
 
 
-def mlp_epoch_torch_available():
+def torch_available():
     try:
         import torch  # noqa: F401
     except ImportError:

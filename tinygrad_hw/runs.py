@@ -62,9 +62,11 @@ def message(text: str) -> None:
 
 
 def run_command(main, argv=None) -> int:
-    """Run `main(argv)`, turning a UserError (or an unwritable output) into one line and exit 2."""
+    """Run `main(argv)`, turning a UserError (or an unwritable output) into one line and exit 2.
+
+    An int that `main` returns is the exit status (a report with a failed part returns 1)."""
     try:
-        main(argv)
+        status = main(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -74,7 +76,7 @@ def run_command(main, argv=None) -> int:
     except OSError as error:
         print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 # -- atomic output -----------------------------------------------------------------------------
