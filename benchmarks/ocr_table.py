@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +20,17 @@ from PIL import Image
 
 from ocr.models import MODELS
 from ocr.page import make_page, random_text
-from ocr.read_command import load_image
+from ocr.read_command import labelled_photos
 from ocr.reading import read
-from ocr.scoring import character_errors
 
 
 def sample_photos(data_dir, seed=0) -> tuple[list[tuple[str, np.ndarray, str]], str]:
     """[(name, pixels, true text)] of the photos in DATA_DIR/images, else of two generated pages."""
     folder = Path(data_dir) / "images" if data_dir is not None else None
     if folder is not None and folder.is_dir():
-        pairs = [
-            (p, p.with_suffix(".txt")) for p in sorted(folder.glob("*.jpg")) if p.with_suffix(".txt").exists()
-        ]
-        if pairs:
-            return [
-                (p.name, load_image(p), t.read_text()) for p, t in pairs
-            ], f"the sample photos in {folder}"
+        photos = labelled_photos(folder)
+        if photos:
+            return photos, f"the sample photos in {folder}"
     rng = np.random.default_rng(seed)
     pages = []
     for k in range(2):
@@ -90,21 +84,3 @@ def tesseract_version() -> str | None:
         return None
     output = subprocess.run([command, "--version"], capture_output=True, text=True).stdout
     return output.splitlines()[0] if output else "tesseract"
-
-
-def error_rates(reader, photos) -> dict:
-    """CER per photo and overall, and mean seconds per photo."""
-    per_photo, errors, total, seconds = {}, 0, 0, []
-    for name, pixels, truth in photos:
-        start = time.perf_counter()
-        text = reader(pixels)
-        seconds.append(time.perf_counter() - start)
-        e, n = character_errors(text, truth)
-        per_photo[name], errors, total = e / max(n, 1), errors + e, total + n
-    return {
-        "per_photo": per_photo,
-        "cer": errors / max(total, 1),
-        "errors": errors,
-        "characters": total,
-        "seconds_per_photo": float(np.mean(seconds)),
-    }

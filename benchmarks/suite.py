@@ -22,6 +22,7 @@ import platform
 import numpy as np
 from tqdm import tqdm
 
+from ocr.scoring import error_rates
 from tinygrad_hw.runs import message, save_figure, write_bytes_atomic, write_json
 
 from . import autoencoder_epoch, cnn_step, figures, mlp_epoch, ocr_table, parity, primitive_overhead
@@ -147,7 +148,7 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
     tesseract = ocr_table.tesseract_reader()
     if tesseract is not None:
         readers[ocr_table.tesseract_version()] = tesseract
-    rows = {name: ocr_table.error_rates(reader, photos) for name, reader in readers.items()}
+    rows = {name: error_rates(reader, photos) for name, reader in readers.items()}
     return {"photos": source, "readers": rows, "tesseract": tesseract is not None}
 
 

@@ -45,6 +45,13 @@ def load_image(path: Path) -> np.ndarray:
     return pixels
 
 
+def labelled_photos(folder: Path) -> list[tuple[str, np.ndarray, str]]:
+    """[(file name, pixels, true text)] of the photos in `folder` that have a .txt of their text."""
+    pairs = [(p, p.with_suffix(".txt")) for p in sorted(Path(folder).iterdir())
+             if p.suffix.lower() in IMAGE_SUFFIXES and p.with_suffix(".txt").exists()]  # fmt: skip
+    return [(image.name, load_image(image), text.read_text()) for image, text in pairs]
+
+
 def read_file(path, name, params):
     """Read one image file: its text and what the figures need."""
     image = load_image(path)

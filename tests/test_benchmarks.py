@@ -99,7 +99,7 @@ def test_per_primitive_overhead_covers_every_registered_primitive():
 
 
 def test_ocr_error_rates_score_each_photo_and_the_whole(tmp_path):
-    from benchmarks.ocr_table import error_rates
+    from ocr.scoring import error_rates
 
     photos = [("a", np.zeros((4, 4)), "AB CD"), ("b", np.zeros((4, 4)), "12")]
     answers = iter(["AB CX", "12"])

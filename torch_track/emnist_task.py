@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchvision
-from skimage import io
 
 from ocr.data import Split
 from ocr.model_store import best_checkpoint
 from ocr.models import CLASSES, MODELS
+from ocr.read_command import labelled_photos
 from ocr.reading import read
-from ocr.scoring import character_errors
+from ocr.scoring import error_rates
 from ocr.synthetic import cache_dir
 from ocr.training import load_checkpoint
 from tinygrad_hw.runs import UserError, message, write_json
@@ -84,16 +84,9 @@ def mix_in_glyphs(train: Split, seed, per_class=GLYPHS_PER_CLASS) -> Split:
 
 def photo_error_rates(images_dir, predict) -> dict:
     """CER per photo (with its .txt beside it) and overall, reading with `predict(rows) -> logits`."""
-    results, errors, total = {}, 0, 0
-    for image in sorted(Path(images_dir).glob("*.jpg")):
-        truth = image.with_suffix(".txt")
-        if not truth.exists():
-            continue
-        text = read(io.imread(image), lambda _, rows: predict(rows), None)[0]
-        e, n = character_errors(text, truth.read_text())
-        results[image.name], errors, total = e / max(n, 1), errors + e, total + n
-    results["overall"] = errors / max(total, 1)
-    return results
+    rates = error_rates(lambda pixels: read(pixels, lambda _, rows: predict(rows), None)[0],
+                        labelled_photos(images_dir))  # fmt: skip
+    return {**rates["per_photo"], "overall": rates["cer"]}
 
 
 def run(args):
