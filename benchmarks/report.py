@@ -154,12 +154,23 @@ def skip_reason(needs, data_dir) -> str | None:
     return None
 
 
+def part_arguments(template, parts_out) -> list[str]:
+    """A part's arguments, with "{part}" replaced by that part's folder. An option whose value names
+    a file of another part that does not exist (that part was not run) is left out, name and value."""
+    argv = []
+    for argument in template:
+        value = argument.format(**parts_out)
+        if "{" in argument and not Path(value).exists():
+            argv.pop()
+            continue
+        argv.append(value)
+    return argv
+
+
 def run_part(name, out, data_dir, seed, quick, parts_out) -> dict:
     heading, module, arguments, quick_arguments, needs = PARTS[name]
     folder = out / name
-    argv = [a.format(**parts_out) for a in (quick_arguments if quick else arguments)]
-    if "--model" in argv and not Path(argv[argv.index("--model") + 1]).exists():  # that part was not run
-        del argv[argv.index("--model") : argv.index("--model") + 2]
+    argv = part_arguments(quick_arguments if quick else arguments, parts_out)
     argv += ["--out", str(folder), "--seed", str(seed)] + (["--data-dir", str(data_dir)] if data_dir else [])
     result = {
         "name": name,

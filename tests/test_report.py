@@ -59,6 +59,20 @@ def test_parts_without_their_data_or_torch_are_skipped_with_the_reason(tmp_path)
     assert report.skip_reason((), None) is None
 
 
+def test_a_part_uses_another_parts_model_only_when_that_part_made_one(tmp_path):
+    folders = {"engine-cnn": str(tmp_path / "engine-cnn")}
+    reading = ["demo", "--model", "{engine-cnn}/model.npz"]
+    assert report.part_arguments(reading, folders) == ["demo"]
+    assert report.part_arguments(["train", "--model", "cnn"], folders) == ["train", "--model", "cnn"]
+    (tmp_path / "engine-cnn").mkdir()
+    (tmp_path / "engine-cnn" / "model.npz").write_bytes(b"")
+    assert report.part_arguments(reading, folders) == [
+        "demo",
+        "--model",
+        str(tmp_path / "engine-cnn" / "model.npz"),
+    ]
+
+
 def test_unknown_parts_are_refused_with_the_list():
     import argparse
 
