@@ -8,7 +8,6 @@ python -m benchmarks mlp-epoch | autoencoder  one measurement on its own
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 
 import numpy as np
@@ -140,9 +139,7 @@ def main(argv=None):
     if args.verb == "autoencoder":
         keep_freed_memory()
         return autoencoder_benchmark(args)
-    with_torch = not args.no_torch and _torch_available()
-    if not args.no_torch and not with_torch:
-        message("PyTorch is not installed (pip install -e '.[torch]'); timing the engine and numpy only")
+    with_torch = not args.no_torch and suite.torch_available()
     tuned = False if args.system_malloc else keep_freed_memory()
     if args.data_dir is not None:
         message("this benchmark generates its own data; --data-dir is not used")
@@ -169,7 +166,7 @@ def main(argv=None):
             "rows_per_epoch": args.rows,
             "repeats": args.repeats,
             "malloc_keeps_freed_memory": tuned,
-            "machine": {"cpus": _cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+            "machine": suite.machine(),
             "epochs": rows,
             "seconds_per_primitive": overhead,
             "targets": [{"target": n, "met": m, "detail": d} for n, m, d in verdicts],
@@ -177,20 +174,6 @@ def main(argv=None):
     )
     save_figure(args.out / "ratios.png", mlp_ratio_figure(rows))
     message(f"wrote {args.out / 'metrics.json'} and ratios.png")
-
-
-def _torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _cpu_count():
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def _overhead_line(overhead):
