@@ -41,6 +41,8 @@ class Primitive:
         self.__doc__ = forward.__doc__
         self.vjps = {}  # argnum -> vjp(g, ans, *args, **params)
         self.vjp_argnum = None  # or, for variadic primitives, one vjp(argnum, g, ans, *args, **params)
+        self.jvps = {}  # argnum -> jvp(t, ans, *args, **params): forward mode, see defjvp
+        self.jvp_argnum = None
         self.sample = None
         if registry is not None:
             if self.name in registry:
@@ -55,6 +57,21 @@ class Primitive:
     def defvjp_argnum(self, vjp):
         """Attach a single VJP `vjp(argnum, g, ans, *args, **params)`, for variadic primitives."""
         self.vjp_argnum = vjp
+        return self
+
+    def defjvp(self, *jvps):
+        """Attach one forward-mode rule per positional argument (None: not differentiable).
+
+        `jvp(t, ans, *args, **params)` returns the output's tangent contributed by the tangent `t`
+        of that argument; the contributions of all arguments add up. Like VJPs, JVPs are written
+        with engine operations so that they can be differentiated again.
+        """
+        self.jvps = {i: j for i, j in enumerate(jvps) if j is not None}
+        return self
+
+    def defjvp_argnum(self, jvp):
+        """Attach a single JVP `jvp(argnum, t, ans, *args, **params)`, for variadic primitives."""
+        self.jvp_argnum = jvp
         return self
 
     def vjp_for(self, argnum):
