@@ -6,7 +6,7 @@ runs on the engine and in PyTorch, and values and gradients must agree to a rela
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_hw as tg
@@ -43,6 +43,81 @@ STEPS = {
         lambda h, p: torch.cat([h[:, 1:], h[:, :1]], 1),
     ),
     "pick_rows": (lambda h, p: h[np.array([1, 0, 1, 2])], lambda h, p: h[torch.tensor([1, 0, 1, 2])]),
+    # the numpy-breadth operations
+    "sin_cos": (lambda h, p: tg.sin(h) + tg.cos(2 * h), lambda h, p: torch.sin(h) + torch.cos(2 * h)),
+    "abs": (lambda h, p: tg.abs(h), lambda h, p: torch.abs(h)),
+    "sqrt": (lambda h, p: tg.sqrt(1 + h * h), lambda h, p: torch.sqrt(1 + h * h)),
+    "log1p_expm1": (
+        lambda h, p: tg.log1p(tg.expm1(0.2 * h) + 1.5),
+        lambda h, p: torch.log1p(torch.expm1(0.2 * h) + 1.5),
+    ),
+    "arctan_sinh": (lambda h, p: tg.arctan(tg.sinh(h)), lambda h, p: torch.atan(torch.sinh(h))),
+    "maximum": (lambda h, p: tg.maximum(h, p["c"]), lambda h, p: torch.maximum(h, p["c"])),
+    "minimum": (lambda h, p: tg.minimum(h, p["W"][0]), lambda h, p: torch.minimum(h, p["W"][0])),
+    "where": (lambda h, p: tg.where(h > 0, h * p["b"], h), lambda h, p: torch.where(h > 0, h * p["b"], h)),
+    "clip": (lambda h, p: tg.clip(h, -0.5, 0.8), lambda h, p: torch.clamp(h, -0.5, 0.8)),
+    "softplus": (lambda h, p: tg.softplus(h), lambda h, p: F.softplus(h)),
+    "leaky_relu": (lambda h, p: tg.leaky_relu(h, 0.1), lambda h, p: F.leaky_relu(h, 0.1)),
+    "elu": (lambda h, p: tg.elu(h), lambda h, p: F.elu(h)),
+    "gelu": (lambda h, p: tg.gelu(h), lambda h, p: F.gelu(h, approximate="tanh")),
+    "gelu_exact": (lambda h, p: tg.gelu(h, approximate=False), lambda h, p: F.gelu(h)),
+    "logaddexp": (lambda h, p: tg.logaddexp(h, p["c"]), lambda h, p: torch.logaddexp(h, p["c"])),
+    "hypot_arctan2": (
+        lambda h, p: tg.hypot(h, 1.0) + tg.arctan2(h, p["c"] * p["c"] + 0.5),
+        lambda h, p: torch.hypot(h, torch.ones_like(h)) + torch.atan2(h, p["c"] * p["c"] + 0.5),
+    ),
+    "power": (lambda h, p: (1.5 + tg.sigmoid(h)) ** p["c"], lambda h, p: (1.5 + torch.sigmoid(h)) ** p["c"]),
+    "cumsum": (lambda h, p: 0.5 * tg.cumsum(h, axis=0), lambda h, p: 0.5 * torch.cumsum(h, 0)),
+    "flip_roll": (
+        lambda h, p: tg.roll(tg.flip(h, 1), 1, axis=0),
+        lambda h, p: torch.roll(torch.flip(h, [1]), 1, 0),
+    ),
+    "max_keepdims": (
+        lambda h, p: h - tg.max(h, axis=1, keepdims=True),
+        lambda h, p: h - h.max(1, keepdim=True).values,
+    ),
+    "logsumexp": (
+        lambda h, p: h - tg.logsumexp(h, axis=0, keepdims=True),
+        lambda h, p: h - torch.logsumexp(h, 0, True),
+    ),
+    "prod": (
+        lambda h, p: h * tg.prod(tg.tanh(h), axis=1, keepdims=True),
+        lambda h, p: h * torch.prod(torch.tanh(h), 1, keepdim=True),
+    ),
+    "standardise": (
+        lambda h, p: (h - tg.mean(h, axis=0)) / tg.std(h, axis=0, ddof=1),
+        lambda h, p: (h - h.mean(0)) / h.std(0, unbiased=True),
+    ),
+    "var": (
+        lambda h, p: h * tg.var(h, axis=1, keepdims=True),
+        lambda h, p: h * h.var(1, unbiased=False, keepdim=True),
+    ),
+    "norm": (
+        lambda h, p: h / tg.norm(h, axis=1, keepdims=True),
+        lambda h, p: h / torch.linalg.norm(h, dim=1, keepdim=True),
+    ),
+    "einsum": (
+        lambda h, p: tg.einsum("ij,jk->ik", h, p["W"]),
+        lambda h, p: torch.einsum("ij,jk->ik", h, p["W"]),
+    ),
+    "einsum_diag": (
+        lambda h, p: h * tg.einsum("ii->i", p["W"]),
+        lambda h, p: h * torch.einsum("ii->i", p["W"]),
+    ),
+    "tensordot": (
+        lambda h, p: tg.tensordot(h, p["W"], axes=1),
+        lambda h, p: torch.tensordot(h, p["W"], dims=1),
+    ),
+    "tril": (lambda h, p: h @ tg.triu(p["W"]), lambda h, p: h @ torch.triu(p["W"])),
+    "sort": (lambda h, p: tg.sort(h, axis=1), lambda h, p: torch.sort(h, 1).values),
+    "stack_split": (
+        lambda h, p: tg.concatenate(tg.split(h, [1], axis=1)[::-1], axis=1),
+        lambda h, p: torch.cat(torch.split(h, [1, 2], 1)[::-1], 1),
+    ),
+    "pad_crop": (
+        lambda h, p: tg.pad(h, 1, mode="reflect")[1:-1, 1:-1] * 2,
+        lambda h, p: F.pad(h[None], (1, 1, 1, 1), mode="reflect")[0, 1:-1, 1:-1] * 2,
+    ),
 }
 
 # name -> (engine loss, torch loss), given the final h and fixed targets.
@@ -61,6 +136,8 @@ LOSSES = {
         lambda h, t: ((h - t["target"]) ** 2).sum(),
     ),
     "weighted_sum": (lambda h, t: tg.sum(h * t["target"]), lambda h, t: (h * t["target"]).sum()),
+    "logsumexp": (lambda h, t: tg.logsumexp(h), lambda h, t: torch.logsumexp(h.reshape(-1), 0)),
+    "norm": (lambda h, t: tg.norm(h - t["target"]), lambda h, t: torch.linalg.norm(h - t["target"])),
 }
 
 
@@ -152,3 +229,42 @@ def test_a_small_cnn_matches_torch_autograd(stride, padding, kernel, pool, seed)
     _assert_close(np.asarray(value), torch_value, "value")
     for key in params:
         _assert_close(grads[key], t[key].grad, f"gradient of {key}")
+
+
+# -- Jacobians and Hessians against torch.func ---------------------------------------------------
+
+PROGRAMS = {  # name -> (engine f, torch f), each from a vector of 4 to a vector of 3
+    "affine_tanh": (lambda x, A: tg.tanh(A @ x), lambda x, A: torch.tanh(A @ x)),
+    "softmax_of_sin": (
+        lambda x, A: tg.softmax(A @ tg.sin(x)),
+        lambda x, A: torch.softmax(A @ torch.sin(x), 0),
+    ),
+    "products": (
+        lambda x, A: tg.stack([tg.prod(x), tg.sum(x**3), tg.logsumexp(A @ x)]),
+        lambda x, A: torch.stack([torch.prod(x), torch.sum(x**3), torch.logsumexp(A @ x, 0)]),
+    ),
+    "einsum_norm": (
+        lambda x, A: tg.einsum("ij,j->i", A, x) / tg.norm(x),
+        lambda x, A: torch.einsum("ij,j->i", A, x) / torch.linalg.norm(x),
+    ),
+}
+
+
+@settings(max_examples=12)
+@given(name=st.sampled_from(sorted(PROGRAMS)), seed=st.integers(0, 2**16))
+def test_jacobian_and_hessian_match_torch_func(name, seed):
+    rng = np.random.default_rng(seed)
+    x, A = rng.uniform(0.3, 1.5, 4), rng.standard_normal((3, 4))
+    ours, theirs = PROGRAMS[name]
+    xt, At = torch.tensor(x), torch.tensor(A)
+    jacobian = tg.jacobian(lambda x: ours(x, A))(x)
+    _assert_close(jacobian, torch.func.jacrev(lambda x: theirs(x, At))(xt), f"jacobian of {name}")
+    scalar = lambda x: tg.sum(ours(x, A) * np.arange(1.0, 4.0))  # noqa: E731
+    torch_scalar = lambda x: (theirs(x, At) * torch.arange(1.0, 4.0, dtype=torch.float64)).sum()  # noqa: E731
+    _assert_close(tg.hessian(scalar)(x), torch.func.hessian(torch_scalar)(xt), f"hessian of {name}")
+    v = rng.standard_normal(4)
+    _assert_close(
+        tg.hvp(scalar, (x,), (v,)), torch.func.hessian(torch_scalar)(xt) @ torch.tensor(v), f"hvp of {name}"
+    )
+    _, jv = tg.jvp(lambda x: ours(x, A), (x,), (v,))
+    _assert_close(jv, torch.func.jvp(lambda x: theirs(x, At), (xt,), (torch.tensor(v),))[1], f"jvp of {name}")

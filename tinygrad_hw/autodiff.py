@@ -2,8 +2,9 @@
 
 `vjp(f, *args)` starts a new trace, boxes every leaf of `args` as a Tensor of that trace, runs `f`
 (every primitive it calls records itself on the trace's tape), and returns the output with a
-pullback. The pullback walks the tape backwards from the output, asking each primitive for the
-cotangents of its parents and summing the contributions that meet.
+pullback. The output may be an array or any pytree of arrays; the pullback takes a cotangent of
+the same structure, seeds each output node with its part, walks the tape backwards asking each
+primitive for the cotangents of its parents, and sums the contributions that meet.
 
 Because VJPs are written with engine operations, a backward pass run while an outer trace is active
 is itself recorded on that outer trace: that is all `grad(grad(f))` needs.
@@ -17,23 +18,29 @@ import warnings
 
 import numpy as np
 
-from .pytree import leaf_paths, tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .pytree import StructureError, flatten_like, leaf_paths, tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, Trace, shape_of
 
 _levels = itertools.count(1)
+
+
+def new_trace(forward=False):
+    """A trace nested inside every trace started before it."""
+    return Trace(next(_levels), forward)
 
 
 class ZeroGradientWarning(UserWarning):
     """The differentiated output does not depend on the differentiated inputs."""
 
 
-def backward(tape: list[Tensor], out: Tensor, g) -> dict[int, object]:
-    """Cotangents of every node that `out` depends on, keyed by `id(node)`, given out's cotangent.
+def backward(tape: list[Tensor], seeds: dict[int, object]) -> dict[int, object]:
+    """Cotangents of every node the seeded outputs depend on, keyed by `id(node)`.
 
-    The tape lists the trace's nodes in the order they were made, parents before children, so
-    walking it backwards reaches each node only after every use of it has sent its contribution.
+    `seeds` maps `id(output node)` to that output's cotangent. The tape lists the trace's nodes in
+    the order they were made, parents before children, so walking it backwards reaches each node
+    only after every use of it has sent its contribution.
     """
-    cotangents = {id(out): g}
+    cotangents = seeds
     for node in reversed(tape):
         g = cotangents.pop(id(node), None)
         if g is None:
@@ -47,21 +54,37 @@ def backward(tape: list[Tensor], out: Tensor, g) -> dict[int, object]:
     return cotangents
 
 
-def _as_inputs(leaves, args):
+def differentiable_inputs(leaves, args, what="differentiate with respect to"):
     """Check that every leaf can be differentiated; return them as arrays (or outer Tensors)."""
     inputs = []
     for position, x in enumerate(leaves):
         if type(x) is not np.ndarray and type(x) is not Tensor:
             x = np.asarray(x)
-        if x.dtype.kind != "f":
+        kind = x.dtype.kind
+        if kind != "f":
             where = f"argument{leaf_paths(args)[position]}"
+            if kind == "c":
+                raise TypeError(
+                    f"cannot {what} {where}: it is complex ({x.dtype}), and tinygrad_hw "
+                    "differentiates real functions of real inputs only (split it into real and "
+                    "imaginary parts)"
+                )
             raise TypeError(
-                f"cannot differentiate with respect to {where}: its dtype is {x.dtype}, and "
-                "gradients exist only for floating-point inputs (cast it, e.g. "
-                "x.astype(np.float64), or pass it as an argument that is not differentiated)"
+                f"cannot {what} {where}: its dtype is {x.dtype}, and gradients exist only for "
+                "floating-point inputs (cast it, e.g. x.astype(np.float64), or pass it as an "
+                "argument that is not differentiated)"
             )
         inputs.append(x)
     return inputs
+
+
+def refuse_complex(value, name):
+    """A complex output would have its imaginary part dropped silently: refuse it."""
+    if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
+        raise TypeError(
+            f"{name}: the function returned a complex value ({value.dtype}); tinygrad_hw "
+            "differentiates real functions only"
+        )
 
 
 def _zeros_like(x):
@@ -82,31 +105,71 @@ def _gradients(cotangents, inputs):
         elif type(g) is not Tensor and (
             type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable
         ):
-            g = np.array(g, dtype=like.dtype)
+            refuse_complex(g, "vjp")
+            g = np.array(np.broadcast_to(g, shape_of(like)), dtype=like.dtype)
         grads.append(g)
     return grads
+
+
+def _seeds(outputs, trace, g, value):
+    """Map each traced output node to its cotangent, checking g against the output's structure."""
+    if type(outputs) is Tensor:  # the common case: one array out
+        if shape_of(g) != shape_of(value):
+            raise ValueError(
+                f"vjp: the cotangent has shape {shape_of(g)}, but the output has shape {shape_of(value)}"
+            )
+        return {id(outputs): g}
+    out_leaves, treedef = outputs
+    try:
+        g_leaves = flatten_like(treedef, g)
+    except StructureError as error:
+        raise ValueError(f"vjp: the cotangent does not have the output's structure: {error}") from None
+    seeds = {}
+    for node, g_leaf in zip(out_leaves, g_leaves):
+        if shape_of(g_leaf) != shape_of(node):
+            raise ValueError(
+                f"vjp: a cotangent has shape {shape_of(g_leaf)}, but its output has shape {shape_of(node)}"
+            )
+        if type(node) is Tensor and node.trace is trace:
+            key = id(node)
+            seeds[key] = g_leaf if key not in seeds else seeds[key] + g_leaf
+    return seeds
 
 
 def vjp(f, *args):
     """Evaluate `f(*args)` and return `(value, pullback)`.
 
-    `pullback(cotangent)` maps a cotangent of the output (same shape) to a tuple with one cotangent
-    per argument, each with that argument's pytree structure, shapes and dtypes.
+    `value` is f's output (an array or a pytree of arrays). `pullback(cotangent)` maps a cotangent
+    with the output's structure and shapes to a tuple with one cotangent per argument, each with
+    that argument's pytree structure, shapes and dtypes.
     """
-    trace = Trace(next(_levels))
+    value, pullback, _ = _traced_vjp(f, args)
+    return value, pullback
+
+
+def _traced_vjp(f, args):
+    """`vjp`, also returning the trace (to unbox what else the function computed)."""
+    trace = new_trace()
     leaves, treedef = tree_flatten(args)
-    inputs = [Tensor(x, trace) for x in _as_inputs(leaves, args)]
+    inputs = [Tensor(x, trace) for x in differentiable_inputs(leaves, args)]
     out = f(*tree_unflatten(treedef, inputs))
     tape = trace.finish()
-    traced = type(out) is Tensor and out.trace is trace
-    value = out.value if traced else out
+    if type(out) is Tensor:  # the common case: one array out
+        traced = out.trace is trace
+        value, outputs = (out.value if traced else out), out
+    else:
+        out_leaves, out_treedef = tree_flatten(out)
+        traced = any(type(x) is Tensor and x.trace is trace for x in out_leaves)
+        value = tree_unflatten(out_treedef, [_unboxed(x, trace) for x in out_leaves])
+        outputs = (out_leaves, out_treedef)
+    for leaf in tree_flatten(value)[0]:
+        refuse_complex(leaf, "vjp")
 
     def pullback(g):
-        if shape_of(g) != shape_of(value):
-            raise ValueError(
-                f"vjp: the cotangent has shape {shape_of(g)}, but the output has shape {shape_of(value)}"
-            )
-        if not traced:
+        seeds = _seeds(outputs, trace, g, value) if traced else {}
+        if not seeds:
+            if not traced:
+                _check_untraced_cotangent(g, value)
             warnings.warn(
                 "the output does not depend on the inputs being differentiated, so the gradient "
                 "is zero (if that is unexpected, check that the function uses its arguments)",
@@ -114,25 +177,44 @@ def vjp(f, *args):
                 stacklevel=2,
             )
             return tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
-        return tree_unflatten(treedef, _gradients(backward(tape, out, g), inputs))
+        return tree_unflatten(treedef, _gradients(backward(tape, seeds), inputs))
 
-    return value, pullback
+    return value, pullback, trace
+
+
+def _unboxed(x, trace):
+    return x.value if type(x) is Tensor and x.trace is trace else x
+
+
+def _check_untraced_cotangent(g, value):
+    """Even when the output is constant, a cotangent of the wrong shape is the caller's mistake."""
+    value_leaves, treedef = tree_flatten(value)
+    try:
+        g_leaves = flatten_like(treedef, g)
+    except StructureError as error:
+        raise ValueError(f"vjp: the cotangent does not have the output's structure: {error}") from None
+    for v, c in zip(value_leaves, g_leaves):
+        if shape_of(c) != shape_of(v):
+            raise ValueError(
+                f"vjp: the cotangent has shape {shape_of(c)}, but the output has shape {shape_of(v)}"
+            )
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
     """Return a function computing `(f(*args), gradient of f with respect to args[argnums])`.
 
-    `f` must return a scalar. `argnums` is an int (the gradient has that argument's structure) or a
-    tuple of ints (a tuple of gradients). With `has_aux=True`, `f` returns `(scalar, aux)`, only the
-    scalar is differentiated, and the result is `((scalar, aux), gradient)`: a way to get, say, the
-    logits out of a loss function without a second forward pass.
+    `f` must return a scalar, or any array of size 1 (the gradient is that of its one element).
+    `argnums` is an int (the gradient has that argument's structure) or a tuple of ints (a tuple
+    of gradients). With `has_aux=True`, `f` returns `(scalar, aux)`, only the scalar is
+    differentiated, and the result is `((scalar, aux), gradient)`: a way to get, say, the logits
+    out of a loss function without a second forward pass.
     """
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        if max(nums) >= len(args) or min(nums) < -len(args):
+        if not nums or max(nums) >= len(args) or min(nums) < -len(args):
             raise IndexError(f"argnums={argnums} but the function got {len(args)} arguments")
 
         aux = []
@@ -144,27 +226,30 @@ def value_and_grad(f, argnums=0, has_aux=False):
             if not has_aux:
                 return f(*full, **kwargs)
             out, extra = f(*full, **kwargs)
-            trace = tree_leaves(chosen)[0].trace  # vjp boxed every leaf in this trace
-            aux.append(tree_map(lambda x: x.value if type(x) is Tensor and x.trace is trace else x, extra))
+            aux.append(extra)
             return out
 
-        value, pullback = (
-            vjp(f_of_differentiated, args[argnums])
-            if single
-            else vjp(f_of_differentiated, *[args[n] for n in nums])
-        )
-        if len(shape_of(value)) != 0:
+        chosen = (args[argnums],) if single else tuple(args[n] for n in nums)
+        value, pullback, trace = _traced_vjp(f_of_differentiated, chosen)
+        if isinstance(value, (dict, list, tuple)) or int(np.prod(shape_of(value))) != 1:
             raise ValueError(
-                f"grad needs a function with a scalar output, but {_name(f)} returned shape "
-                f"{shape_of(value)}; reduce it (e.g. with sum or mean) or use vjp for vector outputs"
+                f"grad needs a function with a scalar output, but {_name(f)} returned "
+                f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
+                "vector outputs"
             )
-        grads = pullback(np.array(1, dtype=getattr(value, "dtype", np.float64)))
+        grads = pullback(np.ones(shape_of(value), dtype=getattr(value, "dtype", np.float64)))
         grads = grads[0] if single else grads
         if has_aux:
-            return (value, aux[0]), grads
+            return (value, tree_map(lambda x: _unboxed(x, trace), aux[0])), grads
         return value, grads
 
     return value_and_grad_f
+
+
+def _output_description(value):
+    if isinstance(value, (dict, list, tuple)):
+        return f"a {type(value).__name__}"
+    return f"shape {shape_of(value)}"
 
 
 def grad(f, argnums=0):

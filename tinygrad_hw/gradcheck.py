@@ -1,60 +1,77 @@
-"""Numerical gradient checking by central differences.
+"""Numerical derivative checking by central differences, in both modes and to any order.
 
-For a function f and a random output cotangent v, reverse mode gives the gradient of the scalar
-s(x) = <v, f(x)>. Central differences give the same quantity independently:
-    ds/dx_j ~ (s(x + eps e_j) - s(x - eps e_j)) / (2 eps),
-with an error of order eps^2. Comparing the two on every scalar of every input catches a wrong VJP
-with certainty; for large inputs, comparing directional derivatives along a few random directions
-d, (s(x + eps d) - s(x - eps d)) / (2 eps) against <grad s, d>, is much cheaper and almost as
-sharp.
+For a function f, a direction d through its inputs and a cotangent v of its output:
+  * reverse mode gives the gradient of s(x) = <v, f(x)>; central differences give the same,
+        ds/dx_j ~ (s(x + eps e_j) - s(x - eps e_j)) / (2 eps),
+    with an error of order eps^2;
+  * forward mode gives J d, the derivative of f along d; central differences give the same
+    vector, (f(x + eps d) - f(x - eps d)) / (2 eps).
+Comparing on every scalar of every input (or, for large inputs, along a few random directions)
+catches a wrong rule with certainty.
 
-Second order checks the function x -> vjp(f, x)(v) the same way, i.e. the backward pass itself,
-which is only right if every VJP is written with differentiable operations.
+Order k checks the derivative functions themselves, x -> vjp(f, x)(v) and x -> jvp(f, x, d), in
+both modes again (as HIPS autograd does): that is only right if every rule is written with
+differentiable operations.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
 
 from .autodiff import ZeroGradientWarning, vjp
+from .forward import jvp
 from .primitives import concatenate, reshape
 from .pytree import leaf_paths, tree_flatten, tree_unflatten
 from .sampling import RandomDraw
 
+MODES = ("fwd", "rev")
+
 
 class GradientCheckError(AssertionError):
-    """Reverse mode and central differences disagree."""
+    """A derivative computed by the engine and central differences disagree."""
 
 
 def check_grads(
     f,
     *args,
+    modes=MODES,
     order=1,
     eps=1e-6,
     rtol=1e-5,
     atol=1e-7,
-    mode="auto",
+    probes="auto",
     directions=8,
     max_elementwise=1000,
     seed=0,
 ):
-    """Compare reverse-mode gradients of `f` at `args` with central differences.
+    """Compare the engine's derivatives of `f` at `args` with central differences.
 
     Every floating-point leaf of `args` (pytrees allowed) is checked, in float64; other leaves are
-    held constant. `order=2` also checks the gradient of the gradient. `mode` is `"elementwise"`
-    (every scalar), `"directions"` (`directions` random directions per input) or `"auto"`
-    (elementwise up to `max_elementwise` scalars per input). A value passes when
-    |reverse - numeric| <= atol + rtol * max(|reverse|, |numeric|).
+    held constant. `modes` picks reverse mode ("rev"), forward mode ("fwd") or both; `order=2` also
+    checks the derivatives of the derivatives, and so on. `probes` is "elementwise" (every scalar),
+    "directions" (`directions` random directions) or "auto" (elementwise up to `max_elementwise`
+    scalars per input). A value passes when |engine - numeric| <= atol + rtol * max(|engine|, |numeric|).
 
-    Raises GradientCheckError naming the input, the worst element, both values and the error;
-    returns a summary (number of comparisons, largest absolute error) when all agree.
+    Called without arguments, `check_grads(f, **options)` returns a function of the arguments
+    (`check_grads(f, modes=["rev"])(x)`, as in HIPS autograd).
+
+    Raises GradientCheckError naming the mode, the input, the worst element, both values and the
+    error; returns a summary (number of comparisons, largest absolute error) when all agree.
     """
+    options = dict(modes=modes, order=order, eps=eps, rtol=rtol, atol=atol, probes=probes,
+                   directions=directions, max_elementwise=max_elementwise, seed=seed)  # fmt: skip
+    if not args:
+        return functools.partial(check_grads, f, **options)
     if order < 1:
         raise ValueError(f"check_grads: order must be 1 or more, got {order}")
-    if mode not in ("auto", "elementwise", "directions"):
-        raise ValueError(f"check_grads: mode must be auto, elementwise or directions, got {mode!r}")
+    if probes not in ("auto", "elementwise", "directions"):
+        raise ValueError(f"check_grads: probes must be auto, elementwise or directions, got {probes!r}")
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    if not modes or any(m not in MODES for m in modes):
+        raise ValueError(f"check_grads: modes must be a selection of 'fwd' and 'rev', got {modes!r}")
     leaves, treedef = tree_flatten(args)
     paths = leaf_paths(args)
     varying = [i for i, x in enumerate(leaves) if np.issubdtype(np.asarray(x).dtype, np.floating)]
@@ -67,67 +84,124 @@ def check_grads(
             full[i] = x
         return f(*tree_unflatten(treedef, full))
 
-    settings = dict(eps=eps, rtol=rtol, atol=atol, mode=mode, directions=directions,
-                    max_elementwise=max_elementwise)  # fmt: skip
+    checker = _Checker(eps, rtol, atol, probes, directions, max_elementwise, np.random.default_rng(seed))
     inputs = [np.array(leaves[i], dtype=np.float64) for i in varying]
     names = [f"input {paths[i]}" if paths[i] else "input" for i in varying]
-    rng = np.random.default_rng(seed)
-    summary = {"comparisons": 0, "max_abs_error": 0.0}
-    fn, label = f_of_varying, "first-order"
-    for level in range(1, order + 1):
-        v = rng.standard_normal(np.shape(fn(*inputs)))
-        _check_first_order(fn, inputs, names, v, rng, label, summary, **settings)
-        if level < order:
-            fn, label = _gradient_function(fn, v), f"order-{level + 1} (gradient of the gradient)"
-    return summary
+    checker.check(f_of_varying, inputs, names, modes, order, "first-order")
+    return checker.summary
 
 
-def _gradient_function(fn, v):
+class _Checker:
+    """The settings of one check_grads call, its random numbers and its running summary."""
+
+    def __init__(self, eps, rtol, atol, probes, directions, max_elementwise, rng):
+        self.eps, self.rtol, self.atol = eps, rtol, atol
+        self.probes, self.directions, self.max_elementwise = probes, directions, max_elementwise
+        self.rng = rng
+        self.summary = {"comparisons": 0, "max_abs_error": 0.0}
+
+    def check(self, fn, inputs, names, modes, order, label):
+        out_shape = np.shape(fn(*inputs))
+        v = self.rng.standard_normal(out_shape)
+        ds = [self.rng.standard_normal(x.shape) for x in inputs]
+        for mode in modes:
+            if mode == "rev":
+                self._check_reverse(fn, inputs, names, v, label)
+            else:
+                self._check_forward(fn, inputs, names, label)
+        if order > 1:
+            for mode in modes:
+                derivative = _vjp_function(fn, v) if mode == "rev" else _jvp_function(fn, ds)
+                what = "gradient" if mode == "rev" else "forward derivative"
+                self.check(derivative, inputs, names, modes, order - 1, f"derivative of the {what} ({label})")
+
+    def _elementwise(self, x):
+        return self.probes == "elementwise" or (self.probes == "auto" and x.size <= self.max_elementwise)
+
+    def _numeric(self, fn, inputs, i, d):
+        shifted = list(inputs)
+        shifted[i] = inputs[i] + self.eps * d
+        plus = np.asarray(fn(*shifted), dtype=np.float64)
+        shifted[i] = inputs[i] - self.eps * d
+        return (plus - np.asarray(fn(*shifted), dtype=np.float64)) / (2 * self.eps)
+
+    def _check_reverse(self, fn, inputs, names, v, label):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ZeroGradientWarning)
+            _, pullback = vjp(fn, *inputs)
+            reverse = pullback(v)
+        for i, (x, g) in enumerate(zip(inputs, reverse)):
+            worst = None
+            for where, d in self._probes(x):
+                numeric = float(np.sum(v * self._numeric(fn, inputs, i, d)))
+                worst = self._compare(float(np.sum(g * d)), numeric, where, worst)
+            self._raise_if_bad(worst, f"{label} gradient (reverse mode) of {names[i]}")
+
+    def _check_forward(self, fn, inputs, names, label):
+        for i, x in enumerate(inputs):
+            worst = None
+            for where, d in self._probes(x):
+                tangents = [d if j == i else np.zeros_like(y) for j, y in enumerate(inputs)]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ZeroGradientWarning)
+                    forward = np.asarray(jvp(fn, tuple(inputs), tuple(tangents))[1], dtype=np.float64)
+                numeric = self._numeric(fn, inputs, i, d)
+                for k in range(forward.size):
+                    at = (
+                        f"{where}, output element {np.unravel_index(k, forward.shape)}"
+                        if forward.ndim
+                        else where
+                    )
+                    worst = self._compare(float(forward.flat[k]), float(numeric.flat[k]), at, worst)
+            self._raise_if_bad(worst, f"{label} derivative (forward mode) of the output along {names[i]}")
+
+    def _probes(self, x):
+        if self._elementwise(x):
+            return _element_probes(x)
+        return _direction_probes(x, self.rng, self.directions)
+
+    def _compare(self, analytic, numeric, where, worst):
+        error = abs(analytic - numeric)
+        badness = error / (self.atol + self.rtol * max(abs(analytic), abs(numeric)))
+        self.summary["comparisons"] += 1
+        self.summary["max_abs_error"] = max(self.summary["max_abs_error"], error)
+        if worst is None or not badness <= worst[0]:
+            return (badness, where, analytic, numeric, error)
+        return worst
+
+    def _raise_if_bad(self, worst, what):
+        if worst is not None and not worst[0] <= 1:
+            _, where, analytic, numeric, error = worst
+            raise GradientCheckError(
+                f"check_grads: {what} is wrong; worst {where}: the engine gives {analytic:.6e}, "
+                f"central differences give {numeric:.6e} (error {error:.3e}, tolerance "
+                f"atol={self.atol:g} + rtol={self.rtol:g} * |value|)"
+            )
+
+
+def _flat(parts):
+    return concatenate([reshape(p, (-1,)) for p in parts])
+
+
+def _vjp_function(fn, v):
     """x -> the flattened, concatenated gradient of <v, fn(x)>: the backward pass as a function."""
 
     def gradient(*xs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ZeroGradientWarning)
             _, pullback = vjp(fn, *xs)
-            grads = pullback(v)
-        return concatenate([reshape(g, (-1,)) for g in grads])
+            return _flat(pullback(v))
 
     return gradient
 
 
-def _check_first_order(fn, inputs, names, v, rng, label, summary, *, eps, rtol, atol, mode,
-                       directions, max_elementwise):  # fmt: skip
-    def s(*xs):
-        return float(np.sum(v * fn(*xs)))
+def _jvp_function(fn, ds):
+    """x -> the flattened derivative of fn along the directions ds: the forward pass as a function."""
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZeroGradientWarning)
-        _, pullback = vjp(fn, *inputs)
-        reverse = pullback(v)
-    for i, (x, g) in enumerate(zip(inputs, reverse)):
-        elementwise = mode == "elementwise" or (mode == "auto" and x.size <= max_elementwise)
-        probes = _element_probes(x) if elementwise else _direction_probes(x, rng, directions)
-        worst = None
-        for where, d in probes:
-            shifted = list(inputs)
-            shifted[i] = x + eps * d
-            plus = s(*shifted)
-            shifted[i] = x - eps * d
-            numeric = (plus - s(*shifted)) / (2 * eps)
-            analytic = float(np.sum(g * d))
-            error = abs(analytic - numeric)
-            badness = error / (atol + rtol * max(abs(analytic), abs(numeric)))
-            summary["comparisons"] += 1
-            summary["max_abs_error"] = max(summary["max_abs_error"], error)
-            if worst is None or not badness <= worst[0]:
-                worst = (badness, where, analytic, numeric, error)
-        if worst is not None and not worst[0] <= 1:
-            _, where, analytic, numeric, error = worst
-            raise GradientCheckError(
-                f"check_grads: {label} gradient of {names[i]} is wrong; worst {where}: reverse "
-                f"mode gives {analytic:.6e}, central differences give {numeric:.6e} "
-                f"(error {error:.3e}, tolerance atol={atol:g} + rtol={rtol:g} * |value|)"
-            )
+    def derivative(*xs):
+        return reshape(jvp(fn, xs, tuple(ds))[1], (-1,))
+
+    return derivative
 
 
 def _element_probes(x):
@@ -149,11 +223,11 @@ def _direction_probes(x, rng, count):
 
 
 class MissingCheckInputsError(LookupError):
-    """A primitive was registered without `sample`, so nothing can check its VJPs."""
+    """A primitive was registered without `sample`, so nothing can check its rules."""
 
 
-def check_primitive(prim, draw=None, order=2, **options):
-    """Gradient-check one primitive on inputs from its own `sample` recipe.
+def check_primitive(prim, draw=None, order=2, modes=MODES, **options):
+    """Check one primitive's derivative rules on inputs from its own `sample` recipe.
 
     `draw` supplies shapes and arrays (default: a seeded `RandomDraw`); `options` go to
     `check_grads`. A primitive registered without check inputs cannot pass.
@@ -163,4 +237,4 @@ def check_primitive(prim, draw=None, order=2, **options):
             f"primitive {prim.name!r} has no check inputs: attach a recipe with @{prim.name}.defsample"
         )
     args, params = prim.sample(draw if draw is not None else RandomDraw(0))
-    return check_grads(lambda *xs: prim(*xs, **params), *args, order=order, **options)
+    return check_grads(lambda *xs: prim(*xs, **params), *args, order=order, modes=modes, **options)

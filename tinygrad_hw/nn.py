@@ -12,7 +12,7 @@ import numpy as np
 
 from .autodiff import value_and_grad
 from .primitives import affine, sigmoid, softmax_cross_entropy
-from .pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .pytree import tree_map
 
 
 def xavier_uniform(rng, n_in, n_out, dtype=np.float64):
@@ -39,15 +39,16 @@ def dense(params, x, activation=sigmoid):
 def accuracy(logits, labels):
     """Fraction of rows whose largest logit is the label (integer or one-hot labels)."""
     labels = np.asarray(labels)
+    if len(labels) == 0:
+        raise ValueError("accuracy: no rows (an empty batch has no accuracy)")
     if labels.ndim == 2:
         labels = labels.argmax(axis=1)
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 
 def sgd(params, grads, lr):
-    """One step of plain gradient descent: W = W - lr * grad."""
-    leaves, treedef = tree_flatten(params)
-    return tree_unflatten(treedef, [_plus_scaled(p, g, -lr) for p, g in zip(leaves, tree_leaves(grads))])
+    """One step of plain gradient descent: W = W - lr * grad (grads matched to params by key)."""
+    return tree_map(lambda p, g: _plus_scaled(p, g, -lr), params, grads)
 
 
 def _plus_scaled(p, g, scale):

@@ -1,27 +1,33 @@
 """Primitives: the operations the engine knows how to differentiate, and their registry.
 
-A primitive pairs a numpy forward function with one vector-Jacobian product (VJP) per
-differentiable argument, written next to it. A VJP receives the cotangent `g` of the output, the
-output `ans` and the inputs, and returns the cotangent of its argument. VJPs are written with the
-engine's own operations (operators on arrays, or other primitives), so that when the cotangent is
-itself traced the backward pass is recorded too and can be differentiated again.
+A primitive pairs a numpy forward function with its derivative rules, written next to it:
+  * one vector-Jacobian product (VJP) per differentiable argument, for reverse mode. It receives
+    the cotangent `g` of the output, the output `ans` and the inputs, and returns the cotangent of
+    its argument;
+  * one Jacobian-vector product (JVP) per differentiable argument, for forward mode. It receives
+    the tangent `t` of its argument, the output and the inputs, and returns the output's tangent.
+Both are written with the engine's own operations (operators on arrays, or other primitives), so
+that when `g` or `t` is itself traced the rule is recorded too and can be differentiated again.
 
 Calling a primitive dispatches on its inputs:
-  * no Tensor among them: run the numpy forward directly (the fast path, also taken by every VJP
-    during an ordinary first-order backward pass, which therefore costs plain numpy);
-  * otherwise: unbox the inputs that belong to the newest trace, apply the primitive to the
-    unboxed values (which may still be Tensors of older traces, hence the recursion), box the
-    result with a link back to its parents, and append it to that trace's tape.
+  * no Tensor among them: run the numpy forward directly (the fast path, also taken by every rule
+    during an ordinary first-order pass, which therefore costs plain numpy);
+  * otherwise: unbox the inputs that belong to the newest trace and apply the primitive to the
+    unboxed values (which may still be Tensors of older traces, hence the recursion). A reverse
+    trace boxes the result with a link back to its parents and appends it to the trace's tape; a
+    forward trace boxes it with its tangent.
 
 Every primitive also carries `sample`, a recipe for valid example inputs; the test suite uses it to
-gradient-check every registered primitive, and fails for a primitive that has none.
+check every registered primitive's rules, and fails for a primitive that has none.
 """
 
 from __future__ import annotations
 
 import functools
 
-from .tensor import Tensor, shape_of
+import numpy as np
+
+from .tensor import Tensor, dtype_of, shape_of
 
 #: Every primitive, by name. The gradient-check test walks this.
 REGISTRY: dict[str, Primitive] = {}
@@ -93,6 +99,18 @@ class Primitive:
         self.sample = sample
         return sample
 
+    def jvp_for(self, argnum):
+        """The forward-mode rule of argument `argnum`, or None if it has none."""
+        if self.jvp_argnum is not None:
+            return functools.partial(self.jvp_argnum, argnum)
+        return self.jvps.get(argnum)
+
+    def differentiable(self, argnum):
+        """Whether argument `argnum` has a derivative rule (in either direction)."""
+        if self.vjp_argnum is not None or self.jvp_argnum is not None:
+            return True
+        return argnum in self.vjps or argnum in self.jvps
+
     def __call__(self, *args, **params):
         trace = None
         for a in args:
@@ -101,6 +119,8 @@ class Primitive:
         try:
             if trace is None:
                 return self.forward(*args, **params)
+            if trace.forward:
+                return self._push_forward(trace, args, params)
             return self._record(trace, args, params)
         except ShapeError:
             raise
@@ -108,26 +128,58 @@ class Primitive:
             shapes = " and ".join(str(shape_of(a)) for a in args)
             raise ShapeError(f"{self.name}: inputs of shapes {shapes} do not fit: {error}") from None
 
-    def _record(self, trace, args, params):
+    def _unbox(self, trace, args):
+        """The inputs with this trace's boxes removed, the boxes' positions, and whether any
+        input is still boxed by an older trace (then the primitive must be applied recursively)."""
         values = list(args)
-        parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
+        boxed = []
         nested = False
         for i, a in enumerate(args):
             if type(a) is Tensor:
                 if a.trace is trace:
                     values[i] = a.value
                     nested = nested or type(a.value) is Tensor
-                    vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
-                    if vjp is not None:
-                        parents.append((vjp, a))
+                    boxed.append(i)
                 else:
                     nested = True
+        return values, boxed, nested
+
+    def _record(self, trace, args, params):
+        values, boxed, nested = self._unbox(trace, args)
+        parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
+        for i in boxed:
+            vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
+            if vjp is not None:
+                parents.append((vjp, args[i]))
+            elif self.jvps.get(i) is not None:
+                raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
         ans = self(*values, **params) if nested else self.forward(*values, **params)
         if not parents:
             return ans
         out = Tensor(ans, trace, self, values, params, parents)
         trace.tape.append(out)
         return out
+
+    def _push_forward(self, trace, args, params):
+        """Forward mode: compute the output and its tangent, the sum of each input's JVP."""
+        values, boxed, nested = self._unbox(trace, args)
+        ans = self(*values, **params) if nested else self.forward(*values, **params)
+        tangent = None
+        for i in boxed:
+            jvp = self.jvp_for(i)
+            if jvp is None:
+                if self.differentiable(i):
+                    raise NotImplementedError(
+                        f"{self.name}: no forward-mode rule (JVP) for argument {i}; use reverse mode"
+                    )
+                continue  # an argument without derivative (labels, an index): a constant
+            contribution = jvp(args[i].tangent, ans, *values, **params)
+            tangent = contribution if tangent is None else tangent + contribution
+        if tangent is None:
+            return ans
+        if shape_of(tangent) != shape_of(ans):  # only inputs that broadcast to the output's shape
+            tangent = tangent + np.zeros(shape_of(ans), dtype_of(tangent))
+        return Tensor(ans, trace, tangent=tangent)
 
     def __repr__(self):
         return f"<primitive {self.name}>"

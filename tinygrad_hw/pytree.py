@@ -1,7 +1,12 @@
-"""Pytrees: nested dicts, lists and tuples whose leaves are arrays.
+"""Pytrees: nested dicts, lists, tuples and namedtuples whose leaves are arrays.
 
 Model parameters are pytrees (`{"W1": ..., "b1": ...}`), and gradients come back in the same shape.
-Flattening gives the leaves in a fixed order plus a description of the structure that rebuilds it.
+Flattening gives the leaves in a fixed order plus a description of the structure (a treedef) that
+rebuilds it. `None` is an empty subtree (no leaves), as in JAX, so optional entries cost nothing.
+
+Two trees are paired by their structure, never by position alone: dicts are matched key by key
+(insertion order does not matter), so `{'a': 1, 'b': 2}` and `{'b': 0, 'a': 100}` pair a with a;
+trees whose keys, lengths or kinds differ are refused with the path where they part.
 """
 
 from __future__ import annotations
@@ -14,6 +19,28 @@ import numpy as np
 _LEAF = None  # the treedef of a single leaf
 
 
+class StructureError(ValueError):
+    """Two pytrees that should have the same structure do not."""
+
+
+def _node(tree):
+    """(kind, keys, children) of a container node, or None for a leaf."""
+    kind = type(tree)
+    if kind is dict:
+        return dict, tuple(tree), tree.values()
+    if kind is list or kind is tuple:
+        return kind, None, tree
+    if tree is None:
+        return type(None), None, ()
+    if isinstance(tree, dict):
+        return kind, tuple(tree), tree.values()
+    if isinstance(tree, tuple):  # namedtuples (and other tuple subclasses) keep their type
+        return kind, None, tree
+    if isinstance(tree, list):
+        return kind, None, tree
+    return None
+
+
 def tree_flatten(tree) -> tuple[list, Any]:
     """Leaves of `tree` in order, and a treedef that `tree_unflatten` turns back into a tree."""
     leaves = []
@@ -22,13 +49,11 @@ def tree_flatten(tree) -> tuple[list, Any]:
 
 
 def _flatten_into(tree, leaves):
-    if isinstance(tree, dict):
-        kind, keys, children = dict, list(tree), tree.values()
-    elif isinstance(tree, (list, tuple)):
-        kind, keys, children = type(tree), None, tree
-    else:
+    node = _node(tree)
+    if node is None:
         leaves.append(tree)
         return _LEAF
+    kind, keys, children = node
     defs = []
     for x in children:
         if type(x) is np.ndarray:  # the common leaf, without a recursive call
@@ -48,29 +73,89 @@ def _build(treedef, it):
     if treedef is _LEAF:
         return next(it)
     kind, keys, children = treedef
-    built = []
-    for c in children:
-        built.append(next(it) if c is _LEAF else _build(c, it))
-    if kind is dict:
-        return dict(zip(keys, built))
+    built = [next(it) if c is _LEAF else _build(c, it) for c in children]
+    if keys is not None:
+        return kind(zip(keys, built))
+    if kind is list or kind is tuple:
+        return kind(built)
+    if kind is type(None):
+        return None
+    if hasattr(kind, "_fields"):  # a namedtuple
+        return kind(*built)
     return kind(built)
+
+
+def flatten_like(treedef, tree, path="") -> list:
+    """The leaves of `tree` in the order of `treedef`'s leaves, matching dicts by key.
+
+    Raises StructureError naming the first place where `tree` does not have `treedef`'s structure.
+    """
+    if treedef is _LEAF:
+        return [tree]
+    kind, keys, children = treedef
+    node = _node(tree)
+    if node is None or node[0] is not kind:
+        raise StructureError(
+            f"pytree structures differ at {path or 'the root'}: expected "
+            f"{_describe(kind, keys, children)}, got {_describe_tree(tree)}"
+        )
+    if keys is not None:
+        if set(node[1]) != set(keys):
+            raise StructureError(
+                f"pytree structures differ at {path or 'the root'}: expected keys "
+                f"{sorted(map(str, keys))}, got {sorted(map(str, node[1]))}"
+            )
+        pairs = [(f"{path}[{k!r}]", tree[k], c) for k, c in zip(keys, children)]
+    else:
+        if len(node[2]) != len(children):
+            raise StructureError(
+                f"pytree structures differ at {path or 'the root'}: expected "
+                f"{len(children)} entries, got {len(node[2])}"
+            )
+        pairs = [(f"{path}[{i}]", x, c) for i, (x, c) in enumerate(zip(node[2], children))]
+    leaves = []
+    for where, x, c in pairs:
+        leaves.extend(flatten_like(c, x, where))
+    return leaves
+
+
+def _describe(kind, keys, children):
+    if keys is not None:
+        return f"a {kind.__name__} with keys {sorted(map(str, keys))}"
+    return f"a {kind.__name__} of {len(children)}"
+
+
+def _describe_tree(tree):
+    node = _node(tree)
+    if node is None:
+        return f"a leaf ({type(tree).__name__})"
+    return _describe(node[0], node[1], list(node[2]))
 
 
 def tree_leaves(tree) -> list:
     return tree_flatten(tree)[0]
 
 
+def tree_structure(tree):
+    """The treedef of `tree` (comparable with ==)."""
+    return tree_flatten(tree)[1]
+
+
 def tree_map(fn: Callable, tree, *rest):
-    """Apply `fn` leafwise to `tree` and trees of the same structure."""
+    """Apply `fn` leafwise to `tree` and trees of the same structure (dicts matched by key)."""
     leaves, treedef = tree_flatten(tree)
-    others = [tree_flatten(r)[0] for r in rest]
-    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others, strict=True)])
+    if not rest:
+        return tree_unflatten(treedef, [fn(x) for x in leaves])
+    others = [flatten_like(treedef, r) for r in rest]
+    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])
 
 
 def leaf_paths(tree, prefix="") -> list[str]:
     """A readable path for every leaf, in flattening order: `['W1']`, `[0][2]`, ..."""
-    if isinstance(tree, dict):
-        return [p for k in tree for p in leaf_paths(tree[k], f"{prefix}[{k!r}]")]
-    if isinstance(tree, (list, tuple)):
-        return [p for i, x in enumerate(tree) for p in leaf_paths(x, f"{prefix}[{i}]")]
-    return [prefix]
+    node = _node(tree)
+    if node is None:
+        return [prefix]
+    kind, keys, children = node
+    if keys is not None:
+        return [p for k in keys for p in leaf_paths(tree[k], f"{prefix}[{k!r}]")]
+    return [p for i, x in enumerate(children) for p in leaf_paths(x, f"{prefix}[{i}]")]

@@ -1,34 +1,44 @@
-"""The Tensor: an array that remembers how it was made.
+"""The Tensor: an array that remembers how it was made, or which way it is moving.
 
-A Tensor wraps a value (a numpy array, or a Tensor of an enclosing trace when gradients are nested)
-and records the primitive that produced it, the primitive's inputs, and which of those inputs are
-themselves Tensors of the same trace (its parents). Following the parent links from a result back to
-the inputs walks the tape; `autodiff.backward` does exactly that.
+A Tensor wraps a value (a numpy array, or a Tensor of an enclosing trace when derivatives are
+nested) and belongs to one trace, one differentiation in progress:
 
-The Tensors of one trace are also appended, in the order they are made, to the trace's tape, so
-the backward pass simply walks the tape in reverse: every node comes after its parents.
+  * in a reverse trace (`vjp`, `grad`) it records the primitive that produced it, the primitive's
+    inputs, and which of those inputs are Tensors of the same trace (its parents). The trace's tape
+    lists its Tensors in the order they were made, so the backward pass walks the tape in reverse:
+    every node comes after its parents.
+  * in a forward trace (`jvp`) it carries its tangent, the directional derivative of the value
+    along the direction the user chose; each primitive pushes tangents forward as it computes.
 
-Users never build Tensors by hand: `grad`, `value_and_grad` and `vjp` wrap the arguments they
+Users never build Tensors by hand: the differentiation functions wrap the arguments they
 differentiate, and every primitive returns a Tensor as soon as one of its inputs is one. Inside a
-model a Tensor behaves like an array: arithmetic operators, `@`, indexing, `.T`, `.shape`.
+model a Tensor behaves like an array: arithmetic and comparison operators, `@`, indexing, `.T`,
+`.shape` and the common methods.
 
 Each trace has a level, higher for traces started later. A value can be boxed several times, once
-per enclosing trace, which is what makes `grad(grad(f))` work (as in HIPS autograd).
+per enclosing trace, which is what makes `grad(grad(f))` and `jvp(grad(f), ...)` work (as in HIPS
+autograd and JAX).
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
 
 class Trace:
-    """One differentiation in progress: its nesting level and its tape of recorded Tensors."""
+    """One differentiation in progress: its nesting level, its direction, and its tape.
 
-    __slots__ = ("level", "tape")
+    A reverse trace keeps a tape (a list) of the Tensors it records; a forward trace has none.
+    """
 
-    def __init__(self, level):
+    __slots__ = ("level", "tape", "forward")
+
+    def __init__(self, level, forward=False):
         self.level = level
-        self.tape = []
+        self.forward = forward
+        self.tape = None if forward else []
 
     def finish(self):
         """Hand over the tape once the traced function has returned.
@@ -42,21 +52,18 @@ class Trace:
 
 
 class Tensor:
-    """A traced value: `value` plus the primitive, inputs and parents that produced it."""
+    """A traced value: `value` plus how it was made (reverse) or its `tangent` (forward)."""
 
-    __slots__ = ("value", "trace", "prim", "args", "params", "parents")
+    __slots__ = ("value", "trace", "prim", "args", "params", "parents", "tangent")
 
-    # numpy must not treat a Tensor as an array: `ndarray + Tensor` then returns NotImplemented,
-    # and Python calls `Tensor.__radd__`, which records the operation.
-    __array_ufunc__ = None
-
-    def __init__(self, value, trace, prim=None, args=(), params=None, parents=()):
+    def __init__(self, value, trace, prim=None, args=(), params=None, parents=(), tangent=None):
         self.value = value
         self.trace = trace
         self.prim = prim
         self.args = args
         self.params = params
         self.parents = parents
+        self.tangent = tangent
 
     # -- array-like read-only attributes ------------------------------------------------------
     @property
@@ -76,20 +83,47 @@ class Tensor:
         return int(np.prod(self.value.shape))
 
     def __len__(self):
-        return self.value.shape[0]
+        return len(self.value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        return bool(primal(self))
 
     def __repr__(self):
         made_by = self.prim.name if self.prim is not None else "input"
-        return f"Tensor(shape={self.shape}, dtype={self.dtype}, trace={self.trace.level}, made_by={made_by})"
+        kind = "forward" if self.trace.forward else "reverse"
+        return (
+            f"Tensor(shape={self.shape}, dtype={self.dtype}, {kind} trace {self.trace.level}, "
+            f"made_by={made_by})"
+        )
+
+    # -- numpy must not see inside a Tensor ----------------------------------------------------
+    # `__array_ufunc__ = None` makes numpy's binary operators step aside: `ndarray + Tensor` returns
+    # NotImplemented, and Python calls `Tensor.__radd__`, which records the operation. Any other
+    # ufunc applied to a Tensor (np.exp(x)) raises numpy's TypeError saying the Tensor "does not
+    # support ufuncs"; numpy's other functions (np.sum(x)) reach `__array_function__` below.
+    __array_ufunc__ = None
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(_numpy_function_message(func.__name__))
 
     def __array__(self, *args, **kwargs):
         raise TypeError(
             "a Tensor cannot be turned into a numpy array inside a differentiated function "
             "(that would silently cut the gradient); use the tinygrad_hw functions instead of "
-            "numpy's, e.g. tinygrad_hw.exp(x) rather than np.exp(x)"
+            "numpy's, e.g. tinygrad_hw.exp(x) rather than np.exp(x), tinygrad_hw.stack rather than "
+            "np.array([...])"
         )
 
     # Comparisons give plain boolean arrays: they have no gradient.
+    def __eq__(self, other):
+        return primal(self) == primal(other)
+
+    def __ne__(self, other):
+        return primal(self) != primal(other)
+
     def __lt__(self, other):
         return primal(self) < primal(other)
 
@@ -106,6 +140,19 @@ class Tensor:
     __hash__ = object.__hash__
 
 
+def _numpy_function_message(name):
+    engine = sys.modules.get("tinygrad_hw")
+    instead = (
+        f"use tinygrad_hw.{name} instead"
+        if engine is not None and hasattr(engine, name)
+        else f"tinygrad_hw has no {name}; write it with tinygrad_hw's functions"
+    )
+    return (
+        f"numpy's {name} cannot see inside a traced value (a Tensor being differentiated), so it "
+        f"cannot follow the gradient: {instead}"
+    )
+
+
 def primal(x):
     """The plain numpy value under any number of Tensor boxes."""
     while type(x) is Tensor:
@@ -116,3 +163,8 @@ def primal(x):
 def shape_of(x):
     """Shape of an array, Tensor or Python scalar."""
     return x.shape if hasattr(x, "shape") else np.shape(x)
+
+
+def dtype_of(x):
+    """dtype of an array, Tensor or Python scalar (as numpy would give it)."""
+    return x.dtype if hasattr(x, "dtype") else np.result_type(x)

@@ -1,8 +1,9 @@
-"""Nonlinearities: sigmoid, tanh, relu, softmax and log-softmax.
+"""Nonlinearities: sigmoid, tanh, relu and its relatives, softplus, GELU, softmax, log-softmax.
 
-Each VJP is written in terms of the output where that is cheaper: sigmoid' = s (1 - s),
-tanh' = 1 - t^2, and the softmax Jacobian-vector product s * (g - <g, s>), which never forms the
-C x C Jacobian.
+Each rule is written in terms of the output where that is cheaper: sigmoid' = s (1 - s),
+tanh' = 1 - t^2, and softmax's products with its Jacobian, s * (g - <g, s>) both ways, which never
+form the C x C Jacobian. relu, leaky_relu and elu take their slope at 0 from the left (0, the
+negative slope, alpha), as PyTorch and JAX do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from scipy.special import expit
 from ..primitive import primitive
 from ..tensor import primal
 from .arithmetic import exp
-from .shape import sum
+from .elementwise import erf
+from .shape import sum, where
 
 
 @primitive
@@ -23,6 +25,7 @@ def sigmoid(x):
 
 
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+sigmoid.defjvp(lambda t, ans, x: t * ans * (1 - ans))
 
 
 @primitive
@@ -32,6 +35,7 @@ def tanh(x):
 
 
 tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))
+tanh.defjvp(lambda t, ans, x: t * (1 - ans * ans))
 
 
 @primitive
@@ -41,6 +45,63 @@ def relu(x):
 
 
 relu.defvjp(lambda g, ans, x: g * (primal(x) > 0))
+relu.defjvp(lambda t, ans, x: t * (primal(x) > 0))
+
+
+@primitive
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def _leaky_slope(x, negative_slope):
+    return np.where(primal(x) > 0, 1.0, negative_slope)
+
+
+leaky_relu.defvjp(lambda g, ans, x, negative_slope=0.01: g * _leaky_slope(x, negative_slope))
+leaky_relu.defjvp(lambda t, ans, x, negative_slope=0.01: t * _leaky_slope(x, negative_slope))
+
+
+@primitive
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha (e^x - 1): smooth below zero, with mean activations nearer 0."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _elu_slope(ans, x, alpha):
+    return where(primal(x) > 0, 1.0, ans + alpha)
+
+
+elu.defvjp(lambda g, ans, x, alpha=1.0: g * _elu_slope(ans, x, alpha))
+elu.defjvp(lambda t, ans, x, alpha=1.0: t * _elu_slope(ans, x, alpha))
+
+
+@primitive
+def softplus(x):
+    """log(1 + e^x), without overflow: a smooth relu whose slope is sigmoid(x)."""
+    return np.logaddexp(x, 0)
+
+
+softplus.defvjp(lambda g, ans, x: g * sigmoid(x))
+softplus.defjvp(lambda t, ans, x: t * sigmoid(x))
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit x Phi(x): the tanh approximation by default (as JAX), the exact
+    form with erf when `approximate=False` (PyTorch's default). A composition of primitives."""
+    if approximate:
+        return 0.5 * x * (1 + tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1 + erf(x * (1 / np.sqrt(2))))
+
+
+def silu(x):
+    """x sigmoid(x) (also called swish)."""
+    return x * sigmoid(x)
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    return -softplus(-x)
 
 
 def _elementwise_sample(away_from=None):
@@ -53,6 +114,9 @@ def _elementwise_sample(away_from=None):
 sigmoid.defsample(_elementwise_sample())
 tanh.defsample(_elementwise_sample())
 relu.defsample(_elementwise_sample(away_from=0.0))
+leaky_relu.defsample(lambda draw: ([draw.array(draw.shape(), -3.0, 3.0, 0.0)], {"negative_slope": 0.1}))
+elu.defsample(lambda draw: ([draw.array(draw.shape(), -3.0, 3.0, 0.0)], {"alpha": draw.choice([1.0, 0.5])}))
+softplus.defsample(_elementwise_sample())
 
 
 def softmax_np(x, axis=-1):
@@ -74,6 +138,7 @@ def softmax(x, axis=-1):
 
 
 softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis=axis, keepdims=True)))
+softmax.defjvp(lambda t, ans, x, axis=-1: ans * (t - sum(t * ans, axis=axis, keepdims=True)))
 
 
 @primitive
@@ -83,6 +148,7 @@ def log_softmax(x, axis=-1):
 
 
 log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis=axis, keepdims=True))
+log_softmax.defjvp(lambda t, ans, x, axis=-1: t - sum(exp(ans) * t, axis=axis, keepdims=True))
 
 
 def _softmax_sample(draw):

@@ -1,8 +1,9 @@
 """Arithmetic: broadcasting binary operators, matrix product, powers, exp and log.
 
 Binary operators follow numpy broadcasting; their VJPs sum the cotangent back over the broadcast
-axes (`unbroadcast`). VJPs use Python operators, which act on numpy arrays directly in a first-order
-backward pass and on Tensors (recording) when the backward pass is itself being differentiated.
+axes (`unbroadcast`), while their JVPs need nothing of the kind (a tangent broadcasts like its
+input). The rules use Python operators, which act on numpy arrays directly in a first-order pass
+and on Tensors (recording) when the pass is itself being differentiated.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import ShapeError, primitive
-from ..tensor import shape_of
-from .shape import reshape, transpose, unbroadcast
+from ..tensor import Tensor, dtype_of, primal, shape_of
+from .shape import reshape, transpose, unbroadcast, where
 
 
 def _binary_sample(low=-2.0, high=2.0, away_from=None):
@@ -33,6 +34,7 @@ add.defvjp(
     lambda g, ans, a, b: unbroadcast(g, a.shape),
     lambda g, ans, a, b: unbroadcast(g, b.shape),
 )
+add.defjvp(lambda t, ans, a, b: t, lambda t, ans, a, b: t)
 add.defsample(_binary_sample())
 
 
@@ -46,6 +48,7 @@ sub.defvjp(
     lambda g, ans, a, b: unbroadcast(g, a.shape),
     lambda g, ans, a, b: unbroadcast(-g, b.shape),
 )
+sub.defjvp(lambda t, ans, a, b: t, lambda t, ans, a, b: -t)
 sub.defsample(_binary_sample())
 
 
@@ -59,6 +62,7 @@ mul.defvjp(
     lambda g, ans, a, b: unbroadcast(g * b, a.shape),
     lambda g, ans, a, b: unbroadcast(g * a, b.shape),
 )
+mul.defjvp(lambda t, ans, a, b: t * b, lambda t, ans, a, b: a * t)
 mul.defsample(_binary_sample())
 
 
@@ -72,6 +76,7 @@ div.defvjp(
     lambda g, ans, a, b: unbroadcast(g / b, a.shape),
     lambda g, ans, a, b: unbroadcast(-g * ans / b, b.shape),
 )
+div.defjvp(lambda t, ans, a, b: t / b, lambda t, ans, a, b: -t * ans / b)
 div.defsample(_binary_sample(0.5, 2.0))
 
 
@@ -82,6 +87,7 @@ def neg(x):
 
 
 neg.defvjp(lambda g, ans, x: -g)
+neg.defjvp(lambda t, ans, x: -t)
 
 
 @neg.defsample
@@ -90,18 +96,43 @@ def _(draw):
 
 
 @primitive
-def power(x, exponent):
-    """x ** exponent for a constant exponent (x must be positive unless it is an integer)."""
-    return x**exponent
+def power(x, y):
+    """x ** y elementwise, broadcasting; both the base and the exponent can be differentiated."""
+    return x**y
 
 
-power.defvjp(lambda g, ans, x, exponent: g * exponent * x ** (exponent - 1))
+def _power_slope(x, y):
+    """d(x^y)/dx = y x^(y-1), taken to be 0 where y = 0 (x^0 is constant, even at x = 0).
+
+    Written as y * x^(y-1) with the exponent replaced by 1 where y = 0, so that 0^-1 is never
+    formed: the result is exactly 0 there, with no inf * 0.
+    """
+    y_values = primal(y)
+    if type(y) is not Tensor and np.ndim(y) == 0:  # a constant exponent, as in x ** 2
+        return np.zeros(shape_of(x), dtype_of(x)) if y == 0 else y * x ** (y - 1)
+    return y * x ** where(y_values == 0, 1, y - 1)
+
+
+def _log_base(x):
+    """log(x) with 0 replaced by 1: d(x^y)/dy = x^y log x is 0 at x = 0 for y > 0, not nan."""
+    x_values = primal(x)
+    return log(where(x_values == 0, 1, x)) if np.any(x_values == 0) else log(x)
+
+
+power.defvjp(
+    lambda g, ans, x, y: unbroadcast(g * _power_slope(x, y), shape_of(x)),
+    lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), shape_of(y)),
+)
+power.defjvp(
+    lambda t, ans, x, y: t * _power_slope(x, y),
+    lambda t, ans, x, y: t * ans * _log_base(x),
+)
 
 
 @power.defsample
 def _(draw):
-    exponent = draw.choice([2, 3, 0.5, -1, 1.5])
-    return [draw.array(draw.shape(), 0.5, 2.0)], {"exponent": exponent}
+    x_shape, y_shape = draw.broadcastable_shapes(2)
+    return [draw.array(x_shape, 0.5, 2.0), draw.array(y_shape, -2.0, 2.0)], {}
 
 
 @primitive
@@ -111,6 +142,7 @@ def exp(x):
 
 
 exp.defvjp(lambda g, ans, x: g * ans)
+exp.defjvp(lambda t, ans, x: t * ans)
 
 
 @exp.defsample
@@ -125,6 +157,7 @@ def log(x):
 
 
 log.defvjp(lambda g, ans, x: g / x)
+log.defjvp(lambda t, ans, x: t / x)
 
 
 @log.defsample
@@ -138,6 +171,8 @@ def _(draw):
 @primitive
 def matmul(a, b):
     """Matrix product with numpy's `@` rules (1-D operands, batched and broadcast leading axes)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul needs arrays of at least one dimension (for scalars use multiply)")
     if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2 and b.shape[0] == 1:
         # An outer product (the weight gradient at batch size 1): one term per element, so the
         # broadcast product is exact, and 4x faster than OpenBLAS's path for a contraction of 1.
@@ -178,6 +213,7 @@ def _matmul_vjp_b(g, ans, a, b):
 
 
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+matmul.defjvp(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t))
 
 
 @matmul.defsample
@@ -223,6 +259,11 @@ affine.defvjp(
     lambda g, ans, x, w, b: matmul(g, w.T),
     lambda g, ans, x, w, b: matmul(x.T, g),
     lambda g, ans, x, w, b: unbroadcast(g, b.shape),
+)
+affine.defjvp(
+    lambda t, ans, x, w, b: matmul(t, w),
+    lambda t, ans, x, w, b: matmul(x, t),
+    lambda t, ans, x, w, b: t,
 )
 
 

@@ -18,7 +18,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..primitive import ShapeError, primitive
 from ..tensor import primal, shape_of
-from .shape import getitem, index_add, reshape, sum, transpose
+from .indexing import getitem, index_add
+from .shape import reshape, sum, transpose
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -60,6 +61,10 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
 
 im2col.defvjp(lambda g, ans, x, kh, kw, stride=1, padding=0: col2im(g, shape_of(x), kh, kw, stride, padding))
 col2im.defvjp(lambda g, ans, cols, x_shape, kh, kw, stride=1, padding=0: im2col(g, kh, kw, stride, padding))
+im2col.defjvp(lambda t, ans, x, kh, kw, stride=1, padding=0: im2col(t, kh, kw, stride, padding))
+col2im.defjvp(
+    lambda t, ans, cols, x_shape, kh, kw, stride=1, padding=0: col2im(t, x_shape, kh, kw, stride, padding)
+)
 
 
 def _conv_geometry_sample(draw):
@@ -119,6 +124,10 @@ def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0):
 
 
 conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w)
+conv2d.defjvp(  # bilinear: the tangent of each argument, convolved with the other
+    lambda t, ans, x, w, stride=1, padding=0: conv2d(t, w, stride, padding),
+    lambda t, ans, x, w, stride=1, padding=0: conv2d(x, t, stride, padding),
+)
 
 
 @conv2d.defsample
@@ -194,7 +203,16 @@ def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
     return index_add(g, index, shape_of(x))
 
 
+def _max_pool2d_jvp(t, ans, x, size=2, stride=None, padding=0):
+    """The tangent at each window's maximum (the first one, on ties)."""
+    stride = stride or size
+    if stride == size and padding == 0:
+        return _unpool_vjp(t, ans, ans, _tile_winners(_tiles(primal(x), size)), size, shape_of(x))
+    return getitem(t, tuple(_pool_argmax(primal(x), size, stride, padding)))
+
+
 max_pool2d.defvjp(_max_pool2d_vjp)
+max_pool2d.defjvp(_max_pool2d_jvp)
 
 
 @primitive
@@ -220,6 +238,7 @@ def _unpool_vjp(gg, ans, g, winners, size, shape):
 
 
 unpool.defvjp(_unpool_vjp)
+unpool.defjvp(lambda t, ans, g, winners, size, shape: unpool(t, winners, size, shape))
 
 
 @unpool.defsample

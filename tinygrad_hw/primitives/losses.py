@@ -11,6 +11,7 @@ import numpy as np
 from ..primitive import ShapeError, primitive
 from ..tensor import Tensor, primal, shape_of
 from .activations import log_softmax_np, softmax, softmax_np
+from .shape import sum
 
 _REDUCTIONS = ("mean", "sum")
 
@@ -23,6 +24,8 @@ def _checked_labels(logits, labels, reduction):
         raise ValueError(f"softmax_cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
     labels = np.asarray(primal(labels))
     n, classes = logits.shape
+    if n == 0:
+        raise ValueError("softmax_cross_entropy: no rows (the loss of an empty batch is undefined)")
     if labels.dtype.kind in "iu":
         if labels.shape != (n,):
             raise ShapeError(
@@ -87,6 +90,11 @@ def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean"):
 
 
 softmax_cross_entropy.defvjp(_softmax_cross_entropy_vjp)
+softmax_cross_entropy.defjvp(
+    lambda t, ans, logits, labels, reduction="mean": sum(
+        _softmax_cross_entropy_vjp(1.0, ans, logits, labels, reduction) * t
+    )
+)
 
 
 @softmax_cross_entropy.defsample
@@ -112,6 +120,8 @@ def mse(prediction, target):
     """Mean over all elements of (prediction - target)^2."""
     _check_same_shape("mse", prediction, target)
     diff = prediction - target
+    if diff.size == 0:
+        raise ValueError("mse: no elements (the mean of nothing is undefined)")
     return np.sum(diff * diff) / diff.size
 
 
@@ -122,6 +132,10 @@ def _mse_scale(g, prediction, target):
 mse.defvjp(
     lambda g, ans, p, t: _mse_scale(g, p, t),
     lambda g, ans, p, t: -_mse_scale(g, p, t),
+)
+mse.defjvp(
+    lambda dp, ans, p, t: sum(dp * _mse_scale(1.0, p, t)),
+    lambda dt, ans, p, t: -sum(dt * _mse_scale(1.0, p, t)),
 )
 
 
@@ -136,6 +150,10 @@ def sum_squared_error(prediction, target):
 sum_squared_error.defvjp(
     lambda g, ans, p, t: g * 2 * (p - t),
     lambda g, ans, p, t: g * -2 * (p - t),
+)
+sum_squared_error.defjvp(
+    lambda dp, ans, p, t: sum(dp * 2 * (p - t)),
+    lambda dt, ans, p, t: sum(dt * -2 * (p - t)),
 )
 
 

@@ -1,24 +1,33 @@
-"""Primitives that move, select or sum values without changing them: the linear plumbing.
+"""Primitives that rearrange or sum values without changing them: the linear plumbing.
 
-Each is linear in its array argument, so each VJP is the adjoint operation: `sum` and
-`broadcast_to` are adjoint, `reshape` and `transpose` undo themselves, indexing scatters back, and
-`concatenate` slices back. `unbroadcast` (sum a cotangent down to an input's shape) is what every
-broadcasting primitive's VJP uses.
+Each is linear in its array argument, so its JVP is the operation itself applied to the tangent and
+its VJP is the adjoint operation: `sum` and `broadcast_to` are adjoint, `reshape` and `transpose`
+undo themselves, and `where` routes each cotangent to the branch it came from. `unbroadcast` (sum a
+cotangent down to an input's shape) is what every broadcasting primitive's VJP uses.
+
+The rest of numpy's shape functions (`expand_dims`, `squeeze`, `ravel`, `moveaxis`, `swapaxes`,
+`tile`, `atleast_1d`, ...) are compositions of these, so they need no rules of their own.
 """
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..primitive import primitive
-from ..tensor import shape_of
+from ..tensor import dtype_of, primal, shape_of
 
 
-def _normalize_axes(axis, ndim):
+def normalize_axes(axis, ndim):
+    """`axis` (None, an int or a tuple, negative allowed) as a sorted tuple of axes in range."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+    return tuple(sorted(int(a) % ndim for a in axes))
 
 
 def unbroadcast(g, shape):
@@ -40,6 +49,14 @@ def unbroadcast(g, shape):
     return g
 
 
+def restore_reduced(g, shape, axis, keepdims):
+    """A reduction's cotangent (or a tangent) reshaped so that it broadcasts against `shape`."""
+    if keepdims:
+        return g
+    summed = normalize_axes(axis, len(shape))
+    return reshape(g, tuple(1 if i in summed else n for i, n in enumerate(shape)))
+
+
 # -- sum and its adjoint, broadcast_to ---------------------------------------------------------
 
 
@@ -49,29 +66,19 @@ def sum(x, axis=None, keepdims=False):
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
-def _sum_vjp(g, ans, x, axis=None, keepdims=False):
-    shape = shape_of(x)
-    if not keepdims:
-        summed = _normalize_axes(axis, len(shape))
-        g = reshape(g, tuple(1 if i in summed else n for i, n in enumerate(shape)))
-    return broadcast_to(g, shape)
-
-
-sum.defvjp(_sum_vjp)
+sum.defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
+        restore_reduced(g, shape_of(x), axis, keepdims), shape_of(x)
+    )
+)
+sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims))
 
 
 @sum.defsample
 def _(draw):
-    shape = draw.shape(min_dims=1)
+    shape = draw.shape(min_dims=1, min_side=0)
     axis = draw.choice([None, 0, -1, tuple(range(len(shape)))])
     return [draw.array(shape)], {"axis": axis, "keepdims": draw.choice([False, True])}
-
-
-def mean(x, axis=None, keepdims=False):
-    """Mean over `axis`: `sum` divided by the number of summed elements (composite)."""
-    shape = shape_of(x)
-    count = int(np.prod([shape[a] for a in _normalize_axes(axis, len(shape))], dtype=int))
-    return sum(x, axis=axis, keepdims=keepdims) / count
 
 
 @primitive
@@ -81,6 +88,7 @@ def broadcast_to(x, shape):
 
 
 broadcast_to.defvjp(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)))
+broadcast_to.defjvp(lambda t, ans, x, shape: broadcast_to(t, shape))
 
 
 @broadcast_to.defsample
@@ -100,11 +108,12 @@ def reshape(x, shape):
 
 
 reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape_of(x)))
+reshape.defjvp(lambda t, ans, x, shape: reshape(t, shape))
 
 
 @reshape.defsample
 def _(draw):
-    shape = draw.shape(min_dims=1)
+    shape = draw.shape(min_dims=1, min_side=0)
     return [draw.array(shape)], {"shape": draw.choice([(-1,), tuple(reversed(shape)), shape + (1,)])}
 
 
@@ -119,6 +128,7 @@ def _transpose_vjp(g, ans, x, axes=None):
 
 
 transpose.defvjp(_transpose_vjp)
+transpose.defjvp(lambda t, ans, x, axes=None: transpose(t, axes))
 
 
 @transpose.defsample
@@ -128,92 +138,138 @@ def _(draw):
     return [draw.array(shape)], {"axes": axes}
 
 
-# -- indexing and its adjoint ------------------------------------------------------------------
+# -- where: choose between two arrays ----------------------------------------------------------
 
 
-def _is_basic_index(index):
-    """True for indices made of ints, slices, None and Ellipsis: they never select twice."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+@primitive(name="where")
+def _where(condition, x, y):
+    return np.where(condition, x, y)
 
 
-@primitive
-def getitem(x, index):
-    """`x[index]` with any numpy index: ints, slices, integer or boolean arrays."""
-    return x[index]
+def _where_vjp(branch):
+    def vjp(g, ans, condition, x, y):
+        chosen = (x, y)[branch - 1]
+        routed = _where(condition, g, 0) if branch == 1 else _where(condition, 0, g)
+        return unbroadcast(routed, shape_of(chosen))
+
+    return vjp
 
 
-getitem.defvjp(lambda g, ans, x, index: index_add(g, index, shape_of(x)))
+_where.defvjp(None, _where_vjp(1), _where_vjp(2))
+_where.defjvp(
+    None,
+    lambda t, ans, condition, x, y: _where(condition, t, 0),
+    lambda t, ans, condition, x, y: _where(condition, 0, t),
+)
 
 
-@getitem.defsample
+@_where.defsample
 def _(draw):
-    shape = draw.shape(min_dims=1)
-    n = shape[0]
-    index = draw.choice(
-        [
-            slice(0, n, 2),
-            (slice(None), Ellipsis),
-            np.array([n - 1, 0, n - 1]),  # repeated rows: their cotangents must add up
-            0,
-        ]
+    c_shape, x_shape, y_shape = draw.broadcastable_shapes(3)
+    return [draw.array(c_shape) > 0, draw.array(x_shape), draw.array(y_shape)], {}
+
+
+def where(condition, x=None, y=None):
+    """Elements of x where `condition` holds, else of y (broadcasting). The condition is constant.
+
+    With the condition alone, the indices where it holds, as numpy's `nonzero`.
+    """
+    condition = primal(condition)
+    if x is None and y is None:
+        return np.nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    return _where(condition, x, y)
+
+
+# -- compositions: numpy's other shape functions ------------------------------------------------
+
+
+def expand_dims(x, axis):
+    """Insert size-1 axes at the positions `axis` (an int or a tuple) of the result."""
+    shape = list(shape_of(x))
+    for a in normalize_axes(axis, len(shape) + (1 if isinstance(axis, int) else len(axis))):
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+def squeeze(x, axis=None):
+    """Remove size-1 axes: all of them, or those in `axis` (which must have size 1)."""
+    shape = shape_of(x)
+    axes = (
+        tuple(i for i, n in enumerate(shape) if n == 1) if axis is None else normalize_axes(axis, len(shape))
     )
-    return [draw.array(shape)], {"index": index}
+    for a in axes:
+        if shape[a] != 1:
+            raise ValueError(f"squeeze: cannot remove axis {a} of size {shape[a]} (only size-1 axes)")
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def ravel(x):
+    """The elements of x as a 1-D array, in C order."""
+    return reshape(x, (-1,))
+
+
+def moveaxis(x, source, destination):
+    """Move axes of x from `source` to `destination` (ints or sequences), keeping the others' order."""
+    ndim = len(shape_of(x))
+    source = [a % ndim for a in np.atleast_1d(source).tolist()]
+    destination = [a % ndim for a in np.atleast_1d(destination).tolist()]
+    if len(source) != len(destination):
+        raise ValueError("moveaxis: source and destination must have the same number of axes")
+    order = [a for a in range(ndim) if a not in source]
+    for d, s in sorted(zip(destination, source)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+def swapaxes(x, axis1, axis2):
+    """x with axes `axis1` and `axis2` interchanged."""
+    axes = list(range(len(shape_of(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, tuple(axes))
+
+
+def tile(x, reps):
+    """x repeated `reps` times along each axis (numpy's rules for differing lengths)."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    shape = shape_of(x)
+    ndim = builtins.max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = tuple(n for pair in zip((1,) * ndim, shape) for n in pair)
+    spread = tuple(n for pair in zip(reps, shape) for n in pair)
+    tiled = broadcast_to(reshape(x, interleaved), spread)
+    return reshape(tiled, tuple(r * n for r, n in zip(reps, shape)))
+
+
+def atleast_1d(x):
+    return x if len(shape_of(x)) >= 1 else reshape(x, (1,))
+
+
+def atleast_2d(x):
+    shape = shape_of(x)
+    return x if len(shape) >= 2 else reshape(x, (1,) * (2 - len(shape)) + tuple(shape))
+
+
+def atleast_3d(x):
+    """As numpy: (N,) -> (1, N, 1), (M, N) -> (M, N, 1)."""
+    shape = tuple(shape_of(x))
+    if len(shape) >= 3:
+        return x
+    return reshape(x, {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}[len(shape)])
 
 
 @primitive
-def index_add(g, index, shape):
-    """Zeros of `shape` with `g` added at `index` (repeated positions accumulate)."""
-    out = np.zeros(shape, dtype=np.result_type(g, np.float32))
-    if _is_basic_index(index):
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
-    return out
+def astype(x, dtype):
+    """x converted to `dtype` (a floating-point dtype keeps the derivative)."""
+    return np.asarray(x).astype(dtype)
 
 
-index_add.defvjp(lambda g, ans, values, index, shape: getitem(g, index))
+astype.defvjp(lambda g, ans, x, dtype: astype(g, dtype_of(x)))
+astype.defjvp(lambda t, ans, x, dtype: astype(t, dtype))
 
 
-@index_add.defsample
+@astype.defsample
 def _(draw):
-    shape = draw.shape(min_dims=1)
-    index = draw.choice([slice(0, shape[0], 2), np.array([shape[0] - 1, 0, shape[0] - 1])])
-    selected = np.zeros(shape)[index].shape
-    return [draw.array(selected)], {"index": index, "shape": shape}
-
-
-# -- concatenate -------------------------------------------------------------------------------
-
-
-@primitive(name="concatenate")
-def _concatenate(*arrays, axis=0):
-    return np.concatenate(arrays, axis=axis)
-
-
-def _concatenate_vjp(argnum, g, ans, *arrays, axis=0):
-    sizes = [shape_of(a)[axis] for a in arrays]
-    start = int(np.sum(sizes[:argnum], dtype=int))
-    ndim = len(shape_of(g))
-    index = (slice(None),) * (axis % ndim) + (slice(start, start + sizes[argnum]),)
-    return getitem(g, index)
-
-
-_concatenate.defvjp_argnum(_concatenate_vjp)
-
-
-@_concatenate.defsample
-def _(draw):
-    shape = draw.shape(min_dims=1)
-    axis = draw.integer(-len(shape), len(shape) - 1)
-    pieces = []
-    for _ in range(draw.integer(1, 3)):
-        piece = list(shape)
-        piece[axis] = draw.integer(1, 3)
-        pieces.append(draw.array(tuple(piece)))
-    return pieces, {"axis": axis}
-
-
-def concatenate(arrays, axis=0):
-    """Join a sequence of arrays along `axis`."""
-    return _concatenate(*arrays, axis=axis)
+    return [draw.array(draw.shape(), -2.0, 2.0).astype(np.float32)], {"dtype": np.float64}
