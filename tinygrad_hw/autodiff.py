@@ -33,18 +33,21 @@ class ZeroGradientWarning(UserWarning):
     """The differentiated output does not depend on the differentiated inputs."""
 
 
-def backward(tape: list[Tensor], seeds: dict[int, object]) -> dict[int, object]:
+def backward(tape: list[Tensor], seeds: dict[int, object], visit=None) -> dict[int, object]:
     """Cotangents of every node the seeded outputs depend on, keyed by `id(node)`.
 
     `seeds` maps `id(output node)` to that output's cotangent. The tape lists the trace's nodes in
     the order they were made, parents before children, so walking it backwards reaches each node
-    only after every use of it has sent its contribution.
+    only after every use of it has sent its contribution. `visit(node, g)`, if given, sees each
+    node's complete cotangent (`graph` records their norms).
     """
     cotangents = seeds
     for node in reversed(tape):
         g = cotangents.pop(id(node), None)
         if g is None:
             continue
+        if visit is not None:
+            visit(node, g)
         ans, args, params = node.value, node.args, node.params
         for vjp_of_parent, parent in node.parents:
             contribution = vjp_of_parent(g, ans, *args, **params)
