@@ -47,7 +47,10 @@ class Profile:
     def table(self):
         rows = sorted(self.primitives, key=lambda p: -p.seconds)
         width = max([24] + [len(p.name) for p in rows])
-        head = f"{'primitive':<{width}} {'calls':>6} {'forward ms':>11} {'backward ms':>12} {'total ms':>9} {'share':>7}"
+        head = (
+            f"{'primitive':<{width}} {'calls':>6} {'forward ms':>11} {'backward ms':>12} "
+            f"{'total ms':>9} {'share':>7}"
+        )
         lines = [head, "-" * len(head)]
         for p in rows:
             lines.append(
