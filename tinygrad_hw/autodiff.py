@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -83,7 +84,8 @@ def differentiable_inputs(leaves, args, what="differentiate with respect to"):
 
 def refuse_complex(value, name):
     """A complex output would have its imaginary part dropped silently: refuse it."""
-    if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind == "c":
         raise TypeError(
             f"{name}: the function returned a complex value ({value.dtype}); tinygrad_hw "
             "differentiates real functions only"
@@ -160,13 +162,14 @@ def _traced_vjp(f, args):
     if type(out) is Tensor:  # the common case: one array out
         traced = out.trace is trace
         value, outputs = (out.value if traced else out), out
+        refuse_complex(value, "vjp")
     else:
         out_leaves, out_treedef = tree_flatten(out)
         traced = any(type(x) is Tensor and x.trace is trace for x in out_leaves)
         value = tree_unflatten(out_treedef, [_unboxed(x, trace) for x in out_leaves])
         outputs = (out_leaves, out_treedef)
-    for leaf in tree_flatten(value)[0]:
-        refuse_complex(leaf, "vjp")
+        for leaf in out_leaves:
+            refuse_complex(leaf, "vjp")
 
     def pullback(g):
         seeds = _seeds(outputs, trace, g, value) if traced else {}
@@ -234,13 +237,15 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
         chosen = (args[argnums],) if single else tuple(args[n] for n in nums)
         value, pullback, trace = _traced_vjp(f_of_differentiated, chosen)
-        if isinstance(value, (dict, list, tuple)) or int(np.prod(shape_of(value))) != 1:
+        if isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
             raise ValueError(
                 f"grad needs a function with a scalar output, but {_name(f)} returned "
                 f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
                 "vector outputs"
             )
-        grads = pullback(np.ones(shape_of(value), dtype=getattr(value, "dtype", np.float64)))
+        dtype = getattr(value, "dtype", np.float64)
+        shape = shape_of(value)
+        grads = pullback(np.array(1, dtype) if shape == () else np.ones(shape, dtype))
         grads = grads[0] if single else grads
         if has_aux:
             return (value, tree_map(lambda x: _unboxed(x, trace), aux[0])), grads

@@ -12,7 +12,7 @@ import numpy as np
 
 from .autodiff import value_and_grad
 from .primitives import affine, sigmoid, softmax_cross_entropy
-from .pytree import tree_map
+from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
 
 
 def xavier_uniform(rng, n_in, n_out, dtype=np.float64):
@@ -48,7 +48,10 @@ def accuracy(logits, labels):
 
 def sgd(params, grads, lr):
     """One step of plain gradient descent: W = W - lr * grad (grads matched to params by key)."""
-    return tree_map(lambda p, g: _plus_scaled(p, g, -lr), params, grads)
+    leaves, treedef = tree_flatten(params)
+    return tree_unflatten(
+        treedef, [_plus_scaled(p, g, -lr) for p, g in zip(leaves, flatten_like(treedef, grads))]
+    )
 
 
 def _plus_scaled(p, g, scale):
@@ -67,12 +70,17 @@ def momentum(params, grads, velocity, lr, beta=0.9):
     """One step of gradient descent with momentum: M = beta M - lr grad; W = W + M.
 
     Returns the new parameters and the new accumulators. With beta = 0 this is plain SGD.
+    (One flattening of each tree per step: on small models the tree walks cost as much as the
+    arithmetic.)
     """
+    p_leaves, treedef = tree_flatten(params)
+    g_leaves = flatten_like(treedef, grads)
     if beta == 0:
-        velocity = tree_map(lambda g: g * -lr, grads)
+        m_leaves = [g * -lr for g in g_leaves]
     else:
-        velocity = tree_map(lambda m, g: _plus_scaled(m * beta, g, -lr), velocity, grads)
-    return tree_map(lambda p, m: p + m, params, velocity), velocity
+        m_leaves = [_plus_scaled(m * beta, g, -lr) for m, g in zip(flatten_like(treedef, velocity), g_leaves)]
+    new_params = [p + m for p, m in zip(p_leaves, m_leaves)]
+    return tree_unflatten(treedef, new_params), tree_unflatten(treedef, m_leaves)
 
 
 def random_batches(rng, *arrays, batch_size):

@@ -145,14 +145,23 @@ class Primitive:
         return values, boxed, nested
 
     def _record(self, trace, args, params):
-        values, boxed, nested = self._unbox(trace, args)
+        # The hot path of every traced operation: unboxing is written out here rather than shared
+        # with _push_forward, to save a call per operation.
+        values = list(args)
         parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
-        for i in boxed:
-            vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
-            if vjp is not None:
-                parents.append((vjp, args[i]))
-            elif self.jvps.get(i) is not None:
-                raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
+        nested = False
+        for i, a in enumerate(args):
+            if type(a) is Tensor:
+                if a.trace is trace:
+                    values[i] = a.value
+                    nested = nested or type(a.value) is Tensor
+                    vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
+                    if vjp is not None:
+                        parents.append((vjp, a))
+                    elif i in self.jvps:
+                        raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
+                else:
+                    nested = True
         ans = self(*values, **params) if nested else self.forward(*values, **params)
         if not parents:
             return ans

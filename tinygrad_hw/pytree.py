@@ -49,11 +49,17 @@ def tree_flatten(tree) -> tuple[list, Any]:
 
 
 def _flatten_into(tree, leaves):
-    node = _node(tree)
-    if node is None:
-        leaves.append(tree)
-        return _LEAF
-    kind, keys, children = node
+    kind = type(tree)
+    if kind is dict:
+        keys, children = tuple(tree), tree.values()
+    elif kind is tuple or kind is list:
+        keys, children = None, tree
+    else:
+        node = _node(tree)
+        if node is None:
+            leaves.append(tree)
+            return _LEAF
+        kind, keys, children = node
     defs = []
     for x in children:
         if type(x) is np.ndarray:  # the common leaf, without a recursive call
@@ -61,7 +67,7 @@ def _flatten_into(tree, leaves):
             defs.append(_LEAF)
         else:
             defs.append(_flatten_into(x, leaves))
-    return (kind, keys, defs)
+    return (kind, keys, tuple(defs))
 
 
 def tree_unflatten(treedef, leaves):
@@ -74,10 +80,14 @@ def _build(treedef, it):
         return next(it)
     kind, keys, children = treedef
     built = [next(it) if c is _LEAF else _build(c, it) for c in children]
+    if kind is dict:
+        return dict(zip(keys, built))
+    if kind is tuple:
+        return tuple(built)
+    if kind is list:
+        return built
     if keys is not None:
         return kind(zip(keys, built))
-    if kind is list or kind is tuple:
-        return kind(built)
     if kind is type(None):
         return None
     if hasattr(kind, "_fields"):  # a namedtuple
@@ -85,37 +95,44 @@ def _build(treedef, it):
     return kind(built)
 
 
-def flatten_like(treedef, tree, path="") -> list:
+def flatten_like(treedef, tree) -> list:
     """The leaves of `tree` in the order of `treedef`'s leaves, matching dicts by key.
 
     Raises StructureError naming the first place where `tree` does not have `treedef`'s structure.
     """
+    leaves, own = tree_flatten(tree)
+    if own == treedef:  # the same structure, keys in the same order: the common case
+        return leaves
+    return _matched_leaves(treedef, tree, "")
+
+
+def _matched_leaves(treedef, tree, path):
     if treedef is _LEAF:
         return [tree]
     kind, keys, children = treedef
     node = _node(tree)
+    where = path or "the root"
     if node is None or node[0] is not kind:
         raise StructureError(
-            f"pytree structures differ at {path or 'the root'}: expected "
-            f"{_describe(kind, keys, children)}, got {_describe_tree(tree)}"
+            f"pytree structures differ at {where}: expected {_describe(kind, keys, children)}, "
+            f"got {_describe_tree(tree)}"
         )
     if keys is not None:
         if set(node[1]) != set(keys):
             raise StructureError(
-                f"pytree structures differ at {path or 'the root'}: expected keys "
-                f"{sorted(map(str, keys))}, got {sorted(map(str, node[1]))}"
+                f"pytree structures differ at {where}: expected keys {sorted(map(str, keys))}, "
+                f"got {sorted(map(str, node[1]))}"
             )
         pairs = [(f"{path}[{k!r}]", tree[k], c) for k, c in zip(keys, children)]
     else:
         if len(node[2]) != len(children):
             raise StructureError(
-                f"pytree structures differ at {path or 'the root'}: expected "
-                f"{len(children)} entries, got {len(node[2])}"
+                f"pytree structures differ at {where}: expected {len(children)} entries, got {len(node[2])}"
             )
         pairs = [(f"{path}[{i}]", x, c) for i, (x, c) in enumerate(zip(node[2], children))]
     leaves = []
-    for where, x, c in pairs:
-        leaves.extend(flatten_like(c, x, where))
+    for place, x, c in pairs:
+        leaves.extend(_matched_leaves(c, x, place))
     return leaves
 
 
