@@ -61,6 +61,7 @@ BINARY = {  # name: (a, b), with broadcasting
     "mod": (np.array([2.4, -1.3, 3.6]), np.array([[1.02], [-0.98]])),
     "remainder": (np.array([2.4, -1.3]), np.array(1.01)),
     "floor_divide": (np.array([2.4, -1.3, 3.6]), np.array([1.02, 0.99, -1.01])),
+    "fmod": (np.array([2.4, -1.3, 3.6]), np.array([[1.02], [-0.98]])),
 }  # fmt: skip
 
 
@@ -278,6 +279,86 @@ COMPOSED = [  # (id, engine call, numpy call, inputs)
         [np.array(0.5), np.array(-1.5)],
     ),
 ]
+
+MORE = [  # the rest of numpy's functions that models reach for
+    ("partition", lambda x: tg.partition(x, 2, axis=1), lambda x: np.partition(x, 2, axis=1), [D(3, 5)]),
+    ("diff", lambda x: tg.diff(x, 2, axis=0), lambda x: np.diff(x, 2, axis=0), [R(5, 3)]),
+    ("diff last", tg.diff, np.diff, [R(3, 4)]),
+    ("rot90", tg.rot90, np.rot90, [X34]),
+    ("rot90 twice", lambda x: tg.rot90(x, 2), lambda x: np.rot90(x, 2), [X34]),
+    ("rot90 back", lambda x: tg.rot90(x, -1, axes=(1, 2)), lambda x: np.rot90(x, -1, axes=(1, 2)), [X234]),
+    (
+        "column_stack",
+        lambda a, b: tg.column_stack([a, b]),
+        lambda a, b: np.column_stack([a, b]),
+        [R(3), R(3, 2)],
+    ),
+    ("dstack", lambda a, b: tg.dstack([a, b]), lambda a, b: np.dstack([a, b]), [X34, R(3, 4)]),
+    ("row_stack", lambda a, b: tg.row_stack([a, b]), lambda a, b: np.vstack([a, b]), [R(4), X34]),
+    ("append", tg.append, np.append, [X34, R(2)]),
+    (
+        "append axis",
+        lambda a, b: tg.append(a, b, axis=0),
+        lambda a, b: np.append(a, b, axis=0),
+        [X34, R(1, 4)],
+    ),
+    ("hsplit", lambda x: tg.hsplit(x, 2)[1], lambda x: np.hsplit(x, 2)[1], [X34]),
+    ("vsplit", lambda x: tg.vsplit(x, [1])[1], lambda x: np.vsplit(x, [1])[1], [X34]),
+    (
+        "select",
+        lambda a, b: tg.select([a > 0.5, a < -0.5], [a, b], 0.0),
+        lambda a, b: np.select([a > 0.5, a < -0.5], [a, b], 0.0),
+        [X34, R(3, 4)],
+    ),
+    ("kron", tg.kron, np.kron, [R(2, 3), R(3, 2)]),
+    ("kron vectors", tg.kron, np.kron, [R(2), R(3)]),
+    ("cross", tg.cross, np.cross, [R(4, 3), R(4, 3)]),
+    (
+        "cross axis",
+        lambda a, b: tg.cross(a, b, axis=0),
+        lambda a, b: np.cross(a, b, axis=0),
+        [R(3, 2), R(3, 2)],
+    ),
+    ("nan_to_num", tg.nan_to_num, np.nan_to_num, [np.array([1.5, np.nan, np.inf, -np.inf])]),
+    (
+        "nan_to_num values",
+        lambda x: tg.nan_to_num(x, nan=-1.0, posinf=9.0),
+        lambda x: np.nan_to_num(x, nan=-1.0, posinf=9.0),
+        [np.array([1.5, np.nan, np.inf, -np.inf])],
+    ),
+    (
+        "linspace",
+        lambda a, b: tg.linspace(a, b, 5),
+        lambda a, b: np.linspace(a, b, 5),
+        [np.array(0.5), np.array(2.0)],
+    ),
+    (
+        "linspace arrays",
+        lambda a, b: tg.linspace(a, b, 4, endpoint=False),
+        lambda a, b: np.linspace(a, b, 4, endpoint=False),
+        [R(3), R(3)],
+    ),
+    ("rollaxis", lambda x: tg.rollaxis(x, 2), lambda x: np.rollaxis(x, 2), [X234]),
+    ("rollaxis start", lambda x: tg.rollaxis(x, 0, 2), lambda x: np.rollaxis(x, 0, 2), [X234]),
+    ("real conj", lambda x: tg.real(tg.conj(x)), lambda x: np.real(np.conj(x)), [X34]),
+    ("expit", tg.expit, scipy.special.expit, [X34]),
+    ("inv", tg.linalg.inv, np.linalg.inv, [R(3, 3) + 3 * np.eye(3)]),
+    ("inv batch", tg.linalg.inv, np.linalg.inv, [R(2, 2, 2) + 3 * np.eye(2)]),
+    ("det", tg.linalg.det, np.linalg.det, [R(3, 3) + 3 * np.eye(3)]),
+    ("det batch", tg.linalg.det, np.linalg.det, [R(2, 3, 3)]),
+    ("slogdet", lambda a: tg.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], [R(3, 3)]),
+    ("solve vector", tg.linalg.solve, np.linalg.solve, [R(3, 3) + 3 * np.eye(3), R(3)]),
+    ("solve matrix", tg.linalg.solve, np.linalg.solve, [R(3, 3) + 3 * np.eye(3), R(3, 2)]),
+    ("solve batch", tg.linalg.solve, np.linalg.solve, [R(2, 3, 3) + 3 * np.eye(3), R(2, 3, 2)]),
+    ("solve batch vector", tg.linalg.solve, np.linalg.solve, [R(2, 3, 3) + 3 * np.eye(3), R(3)]),
+    ("linalg norm", lambda x: tg.linalg.norm(x, axis=0), lambda x: np.linalg.norm(x, axis=0), [X34]),
+]
+
+
+@pytest.mark.parametrize(("name", "engine", "reference", "inputs"), MORE, ids=[c[0] for c in MORE])
+def test_more_of_numpy_matches_and_differentiates(name, engine, reference, inputs):
+    test_compositions_match_numpy_and_differentiate(name, engine, reference, inputs)
+
 
 EINSUMS = [
     ("ij,jk->ik", [R(2, 3), R(3, 4)]), ("ij,jk", [R(2, 3), R(3, 4)]), ("ii->i", [R(3, 3)]),

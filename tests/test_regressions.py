@@ -169,3 +169,11 @@ def test_empty_arrays_and_size_one_axes_differentiate():
         tg.grad(lambda x: tg.sum(x * np.ones((4, 1, 3))))(np.ones((2, 1))), [[12.0], [12.0]]
     )
     np.testing.assert_array_equal(tg.grad(lambda x: tg.sum(tg.max(x, axis=1)))(np.array([[5.0]])), [[1.0]])
+
+
+def test_numpy_metadata_functions_read_a_traced_value():
+    def f(x):
+        assert np.shape(x) == (2, 3) and np.ndim(x) == 2 and np.size(x) == 6 and len(x) == 2
+        return tg.sum(x)
+
+    np.testing.assert_array_equal(tg.grad(f)(np.ones((2, 3))), np.ones((2, 3)))

@@ -107,6 +107,8 @@ class Tensor:
     __array_ufunc__ = None
 
     def __array_function__(self, func, types, args, kwargs):
+        if func in _METADATA_FUNCTIONS:  # np.shape(x) and the like only read the metadata
+            return func(*[primal(a) for a in args], **kwargs)
         raise TypeError(_numpy_function_message(func.__name__))
 
     def __array__(self, *args, **kwargs):
@@ -138,6 +140,9 @@ class Tensor:
 
     # Identity hashing: Tensors are graph nodes, not values.
     __hash__ = object.__hash__
+
+
+_METADATA_FUNCTIONS = {np.shape, np.ndim, np.size}
 
 
 def _numpy_function_message(name):

@@ -14,6 +14,7 @@ from plumbing to arithmetic to everything built on them:
 """
 
 from ..tensor import Tensor
+from . import linalg  # noqa: F401  (registers inv, det, logabsdet, solve)
 from .activations import (
     elu,
     gelu,
@@ -35,6 +36,7 @@ from .binary import (
     floor_divide,
     fmax,
     fmin,
+    fmod,
     greater,
     greater_equal,
     hypot,
@@ -48,7 +50,7 @@ from .binary import (
     not_equal,
     remainder,
 )
-from .contractions import dot, einsum, inner, outer, tensordot, vdot
+from .contractions import cross, dot, einsum, inner, kron, outer, tensordot, vdot
 from .convolution import col2im, conv2d, conv_output_size, im2col, max_pool2d
 from .elementwise import (
     abs,
@@ -62,6 +64,8 @@ from .elementwise import (
     around,
     cbrt,
     ceil,
+    conj,
+    conjugate,
     cos,
     cosh,
     deg2rad,
@@ -75,8 +79,10 @@ from .elementwise import (
     log1p,
     log2,
     log10,
+    nan_to_num,
     rad2deg,
     radians,
+    real,
     reciprocal,
     rint,
     round,
@@ -89,20 +95,30 @@ from .elementwise import (
     trunc,
 )
 from .indexing import (
+    append,
     array,
     array_split,
+    column_stack,
     concatenate,
     diag,
     diagonal,
+    diff,
+    dsplit,
+    dstack,
     flip,
     fliplr,
     flipud,
     getitem,
+    hsplit,
     hstack,
     index_add,
     pad,
+    partition,
     repeat,
     roll,
+    rot90,
+    row_stack,
+    select,
     sort,
     split,
     stack,
@@ -110,6 +126,7 @@ from .indexing import (
     trace,
     tril,
     triu,
+    vsplit,
     vstack,
 )
 from .losses import mse, softmax_cross_entropy, sum_squared_error
@@ -136,9 +153,11 @@ from .shape import (
     atleast_3d,
     broadcast_to,
     expand_dims,
+    linspace,
     moveaxis,
     ravel,
     reshape,
+    rollaxis,
     squeeze,
     sum,
     swapaxes,
@@ -146,10 +165,11 @@ from .shape import (
     transpose,
     unbroadcast,
     where,
-)  # fmt: skip
+)
 
-# numpy's names for the arithmetic operators.
+# numpy's and scipy's names for the arithmetic operators and the logistic function.
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+expit = sigmoid
 
 
 def _reshape_method(x, *shape):
@@ -213,25 +233,27 @@ __all__ = [
     "abs", "absolute", "fabs", "sign", "sqrt", "cbrt", "square", "reciprocal", "log1p", "expm1",
     "log2", "log10", "exp2", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "radians", "degrees", "erf",
-    "floor", "ceil", "round", "around", "rint", "trunc", "fix",
+    "floor", "ceil", "round", "around", "rint", "trunc", "fix", "nan_to_num", "real", "conj", "conjugate",
     # of two arrays
     "maximum", "minimum", "fmax", "fmin", "where", "clip", "arctan2", "hypot", "logaddexp",
-    "logaddexp2", "mod", "remainder", "floor_divide",
+    "logaddexp2", "mod", "remainder", "fmod", "floor_divide",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     # activations and losses
-    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", "log_sigmoid",
+    "sigmoid", "expit", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", "log_sigmoid",
     "softmax", "log_softmax", "softmax_cross_entropy", "mse", "sum_squared_error",
     # reductions
     "sum", "mean", "average", "max", "min", "amax", "amin", "prod", "var", "std", "logsumexp",
     "cumsum", "argmax", "argmin", "norm",
     # shapes
     "broadcast_to", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "moveaxis",
-    "swapaxes", "tile", "atleast_1d", "atleast_2d", "atleast_3d", "astype", "unbroadcast",
+    "swapaxes", "rollaxis", "tile", "atleast_1d", "atleast_2d", "atleast_3d", "astype", "unbroadcast",
+    "linspace",
     "getitem", "index_add", "take_along_axis", "concatenate", "stack", "hstack", "vstack", "split",
     "array_split", "array", "flip", "fliplr", "flipud", "roll", "repeat", "pad", "diagonal", "diag",
-    "trace", "tril", "triu", "sort",
+    "trace", "tril", "triu", "sort", "partition", "diff", "rot90", "column_stack", "row_stack", "dstack",
+    "append", "vsplit", "hsplit", "dsplit", "select",
     # contractions
-    "dot", "outer", "inner", "vdot", "tensordot", "einsum",
+    "dot", "outer", "inner", "vdot", "tensordot", "einsum", "kron", "cross",
     # convolution
     "im2col", "col2im", "conv2d", "max_pool2d", "conv_output_size",
 ]  # fmt: skip

@@ -15,7 +15,7 @@ import numpy as np
 from ..primitive import primitive
 from ..tensor import dtype_of, primal, shape_of
 from .arithmetic import exp
-from .elementwise import floor
+from .elementwise import floor, trunc
 from .shape import unbroadcast
 
 
@@ -147,12 +147,19 @@ def mod(x, y):
     return np.mod(x, y)
 
 
+@primitive
+def fmod(x, y):
+    """x - trunc(x / y) * y: the remainder with the sign of x (C's fmod)."""
+    return np.fmod(x, y)
+
+
 remainder = mod
 _defrules(arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y))
 _defrules(hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
 _defrules(logaddexp, lambda ans, a, b: exp(a - ans), lambda ans, a, b: exp(b - ans))
 _defrules(logaddexp2, lambda ans, a, b: 2 ** (a - ans), lambda ans, a, b: 2 ** (b - ans))
 _defrules(mod, lambda ans, x, y: 1, lambda ans, x, y: -floor(x / y))
+_defrules(fmod, lambda ans, x, y: 1, lambda ans, x, y: -trunc(x / y))
 
 arctan2.defsample(_binary_sample(away_from=0.0))
 hypot.defsample(_binary_sample(away_from=0.0))
@@ -161,6 +168,7 @@ logaddexp2.defsample(_binary_sample())
 
 
 @mod.defsample
+@fmod.defsample
 def _(draw):
     x_shape, y_shape = draw.broadcastable_shapes(2)
     # |y| in [1, 1.05] and x within 0.1 of a half-integer up to 3.5: x / y stays mid-step

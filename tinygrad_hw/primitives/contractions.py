@@ -23,7 +23,8 @@ import numpy as np
 from ..primitive import primitive
 from ..tensor import dtype_of, shape_of
 from .arithmetic import matmul, mul
-from .shape import ravel, reshape, transpose
+from .indexing import getitem, stack
+from .shape import moveaxis, ravel, reshape, transpose
 
 # -- einsum --------------------------------------------------------------------------------
 
@@ -191,3 +192,31 @@ def inner(a, b):
 def vdot(a, b):
     """The dot product of the flattened arrays."""
     return matmul(ravel(a), ravel(b))
+
+
+def kron(a, b):
+    """The Kronecker product: every element of a times the whole of b, in blocks (2-D or less)."""
+    a2, b2 = _as_matrix(a), _as_matrix(b)
+    (m, n), (p, q) = shape_of(a2), shape_of(b2)
+    blocks = mul(reshape(a2, (m, 1, n, 1)), reshape(b2, (1, p, 1, q)))
+    result = reshape(blocks, (m * p, n * q))
+    return reshape(result, (-1,)) if max(len(shape_of(a)), len(shape_of(b))) < 2 else result
+
+
+def _as_matrix(x):
+    shape = shape_of(x)
+    return reshape(x, (1,) * (2 - len(shape)) + tuple(shape)) if len(shape) < 2 else x
+
+
+def cross(a, b, axis=-1):
+    """The cross product of 3-vectors along `axis` (numpy's cross for 3-component vectors)."""
+
+    def component(x, i):
+        return getitem(x, (Ellipsis, i))
+
+    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
+    if shape_of(a)[-1] != 3 or shape_of(b)[-1] != 3:
+        raise ValueError("cross: only vectors of 3 components are supported")
+    a0, a1, a2 = (component(a, i) for i in range(3))
+    b0, b1, b2 = (component(b, i) for i in range(3))
+    return moveaxis(stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1), -1, axis)

@@ -18,6 +18,7 @@ import scipy.special
 from ..primitive import Primitive
 from ..tensor import dtype_of, primal, shape_of
 from .arithmetic import exp
+from .shape import where
 
 _LN2, _LN10 = np.log(2.0), np.log(10.0)
 
@@ -105,3 +106,29 @@ round.defvjp(_zero_slope)
 round.defjvp(_zero_slope)
 round.defsample(lambda draw: ([np.round(draw.array((3,), -3.0, 3.0)) + 0.2], {"decimals": 0}))
 around = round
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN and infinities replaced (by default by 0 and the largest finite numbers); the
+    derivative is 1 where x was finite and 0 where it was replaced."""
+    values = np.asarray(primal(x))
+    finite_max = np.finfo(values.dtype).max if values.dtype.kind == "f" else np.finfo(np.float64).max
+    replaced = {"nan": np.isnan(values), "posinf": np.isposinf(values), "neginf": np.isneginf(values)}
+    for name, value in (("nan", nan), ("posinf", finite_max if posinf is None else posinf),
+                        ("neginf", -finite_max if neginf is None else neginf)):  # fmt: skip
+        if replaced[name].any():
+            x = where(replaced[name], value, x)
+    return x
+
+
+def real(x):
+    """The real part: the engine is real-valued, so x itself."""
+    return x
+
+
+def conj(x):
+    """The complex conjugate: the engine is real-valued, so x itself."""
+    return x
+
+
+conjugate = conj

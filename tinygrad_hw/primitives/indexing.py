@@ -13,7 +13,7 @@ import numpy as np
 
 from ..primitive import primitive
 from ..tensor import Tensor, primal, shape_of
-from .shape import broadcast_to, expand_dims, normalize_axes, ravel, reshape, where
+from .shape import atleast_3d, broadcast_to, expand_dims, normalize_axes, ravel, reshape, swapaxes, where
 from .shape import sum as _sum
 
 # -- indexing and its adjoint ------------------------------------------------------------------
@@ -369,3 +369,71 @@ def sort(x, axis=-1):
         x, axis = ravel(x), 0
     order = np.argsort(primal(x), axis=axis, kind="stable")
     return take_along_axis(x, order, axis)
+
+
+def partition(x, kth, axis=-1):
+    """x rearranged so the element at `kth` is where sorting would put it (smaller ones before,
+    larger after), as numpy's partition: a gather at numpy's argpartition."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    return take_along_axis(x, np.argpartition(primal(x), kth, axis=axis), axis)
+
+
+def diff(x, n=1, axis=-1):
+    """The n-th differences along `axis`: x[1:] - x[:-1], n times."""
+    ndim = len(shape_of(x))
+    lead = (slice(None),) * (normalize_axes(axis, ndim)[0])
+    for _ in range(n):
+        x = getitem(x, lead + (slice(1, None),)) - getitem(x, lead + (slice(None, -1),))
+    return x
+
+
+def rot90(x, k=1, axes=(0, 1)):
+    """x rotated by 90 degrees k times in the plane of `axes` (from the first toward the second)."""
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, axes[0]), axes[1])
+    if k == 1:
+        return swapaxes(flip(x, axes[1]), *axes)
+    return flip(swapaxes(x, *axes), axes[1])
+
+
+def column_stack(arrays):
+    """1-D arrays as columns (2-D arrays as they are), joined side by side."""
+    columns = [reshape(a, (-1, 1)) if len(shape_of(a)) < 2 else a for a in arrays]
+    return _concatenate(*columns, axis=1)
+
+
+def dstack(arrays):
+    """Join along the third axis, 1-D and 2-D arrays made 3-D first (as numpy's dstack)."""
+    return _concatenate(*[atleast_3d(a) for a in arrays], axis=2)
+
+
+row_stack = vstack
+
+
+def append(x, values, axis=None):
+    """x with `values` joined at the end (both flattened when `axis` is None)."""
+    return concatenate([x, values], axis=axis)
+
+
+def vsplit(x, sections):
+    return split(x, sections, axis=0)
+
+
+def hsplit(x, sections):
+    return split(x, sections, axis=1 if len(shape_of(x)) > 1 else 0)
+
+
+def dsplit(x, sections):
+    return split(x, sections, axis=2)
+
+
+def select(conditions, choices, default=0):
+    """The first choice whose condition holds, elementwise (numpy's select): nested `where`s."""
+    result = default
+    for condition, choice in reversed(list(zip(conditions, choices))):
+        result = where(condition, choice, result)
+    return result

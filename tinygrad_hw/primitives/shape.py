@@ -273,3 +273,20 @@ astype.defjvp(lambda t, ans, x, dtype: astype(t, dtype))
 @astype.defsample
 def _(draw):
     return [draw.array(draw.shape(), -2.0, 2.0).astype(np.float32)], {"dtype": np.float64}
+
+
+def rollaxis(x, axis, start=0):
+    """numpy's rollaxis: move `axis` to before position `start` (prefer moveaxis)."""
+    ndim = len(shape_of(x))
+    axis, start = axis % ndim, start % (ndim + 1) if start < 0 else start
+    return moveaxis(x, axis, start - 1 if start > axis else start)
+
+
+def linspace(start, stop, num=50, endpoint=True):
+    """`num` evenly spaced values from start to stop (stop included when `endpoint`); start and
+    stop may be traced, and broadcast to a new first axis of values."""
+    steps = np.arange(num, dtype=np.float64) / max(num - 1 if endpoint else num, 1)
+    steps = steps.reshape((num,) + (1,) * len(shape_of(start)))
+    return start + (stop - start) * steps.astype(
+        dtype_of(start) if dtype_of(start).kind == "f" else np.float64
+    )
