@@ -352,6 +352,37 @@ MORE = [  # the rest of numpy's functions that models reach for
     ("solve batch", tg.linalg.solve, np.linalg.solve, [R(2, 3, 3) + 3 * np.eye(3), R(2, 3, 2)]),
     ("solve batch vector", tg.linalg.solve, np.linalg.solve, [R(2, 3, 3) + 3 * np.eye(3), R(3)]),
     ("linalg norm", lambda x: tg.linalg.norm(x, axis=0), lambda x: np.linalg.norm(x, axis=0), [X34]),
+    ("sinc", tg.sinc, np.sinc, [np.array([0.0, 0.4, -1.3, 2e-4])]),
+    ("gradient", tg.gradient, np.gradient, [R(6)]),
+    (
+        "gradient axes",
+        lambda x: tg.stack(tg.gradient(x, 0.5)),
+        lambda x: np.stack(np.gradient(x, 0.5)),
+        [X34],
+    ),
+    ("cumprod", lambda x: tg.cumprod(x, axis=1), lambda x: np.cumprod(x, axis=1), [R(3, 4)]),
+    ("cumprod zeros", tg.cumprod, np.cumprod, [np.array([1.5, 0.0, 2.0, -1.0])]),
+    (
+        "nansum",
+        lambda x: tg.nansum(x, axis=0),
+        lambda x: np.nansum(x, axis=0),
+        [np.array([[1.0, np.nan], [2.0, 3.0]])],
+    ),
+    ("nanmean", tg.nanmean, np.nanmean, [np.array([[1.0, np.nan], [2.0, 3.0]])]),
+    ("r_", lambda a, b: tg.r_[a, b, 2.0], lambda a, b: np.r_[a, b, 2.0], [R(3), R(2)]),
+    ("c_", lambda a, b: tg.c_[a, b], lambda a, b: np.c_[a, b], [R(3), R(3, 2)]),
+    ("erfc", tg.special.erfc, scipy.special.erfc, [R(4)]),
+    ("erfinv", tg.special.erfinv, scipy.special.erfinv, [U(4)]),
+    ("gammaln", tg.special.gammaln, scipy.special.gammaln, [P(4) + 0.5]),
+    ("gamma", tg.special.gamma, scipy.special.gamma, [P(4) + 0.5]),
+    ("digamma", tg.special.digamma, scipy.special.digamma, [P(4)]),
+    (
+        "polygamma",
+        lambda x: tg.special.polygamma(2, x),
+        lambda x: scipy.special.polygamma(2, x).astype(x.dtype),
+        [P(3)],
+    ),
+    ("logit", tg.special.logit, scipy.special.logit, [R(4, low=0.1, high=0.9)]),
 ]
 
 

@@ -8,7 +8,7 @@ operations follow numpy's names, signatures and broadcasting (`tinygrad_hw.sum`,
 batches) to train models.
 """
 
-from . import linalg
+from . import linalg, special
 from .autodiff import ZeroGradientWarning, grad, value_and_grad, vjp
 from .forward import elementwise_grad, hessian, hvp, jacobian, jvp
 from .gradcheck import GradientCheckError, MissingCheckInputsError, check_grads, check_primitive
@@ -22,6 +22,7 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "elementwise_grad",
     "check_grads", "check_primitive", "GradientCheckError", "MissingCheckInputsError",
     "ZeroGradientWarning", "Tensor", "Primitive", "primitive", "REGISTRY", "ShapeError",
-    "StructureError", "linalg", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure",
+    "StructureError", "linalg", "special",
+    "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure",
     *_operations,
 ]  # fmt: skip

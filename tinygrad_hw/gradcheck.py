@@ -87,7 +87,7 @@ def check_grads(
     checker = _Checker(eps, rtol, atol, probes, directions, max_elementwise, np.random.default_rng(seed))
     inputs = [np.array(leaves[i], dtype=np.float64) for i in varying]
     names = [f"input {paths[i]}" if paths[i] else "input" for i in varying]
-    checker.check(f_of_varying, inputs, names, modes, order, "first-order")
+    checker.check(f_of_varying, inputs, names, modes, order)
     return checker.summary
 
 
@@ -100,7 +100,9 @@ class _Checker:
         self.rng = rng
         self.summary = {"comparisons": 0, "max_abs_error": 0.0}
 
-    def check(self, fn, inputs, names, modes, order, label):
+    def check(self, fn, inputs, names, modes, order, passes=()):
+        """Check fn in each mode, then (order > 1) the derivative functions of each mode."""
+        label = _label(passes)
         out_shape = np.shape(fn(*inputs))
         v = self.rng.standard_normal(out_shape)
         ds = [self.rng.standard_normal(x.shape) for x in inputs]
@@ -112,8 +114,7 @@ class _Checker:
         if order > 1:
             for mode in modes:
                 derivative = _vjp_function(fn, v) if mode == "rev" else _jvp_function(fn, ds)
-                what = "gradient" if mode == "rev" else "forward derivative"
-                self.check(derivative, inputs, names, modes, order - 1, f"derivative of the {what} ({label})")
+                self.check(derivative, inputs, names, modes, order - 1, passes + (mode,))
 
     def _elementwise(self, x):
         return self.probes == "elementwise" or (self.probes == "auto" and x.size <= self.max_elementwise)
@@ -177,6 +178,14 @@ class _Checker:
                 f"central differences give {numeric:.6e} (error {error:.3e}, tolerance "
                 f"atol={self.atol:g} + rtol={self.rtol:g} * |value|)"
             )
+
+
+def _label(passes):
+    """'first-order', or e.g. 'order-2 (through the reverse-mode pass)' for a derivative function."""
+    if not passes:
+        return "first-order"
+    through = " then the ".join(("reverse" if m == "rev" else "forward") + "-mode pass" for m in passes)
+    return f"order-{len(passes) + 1} (through the {through})"
 
 
 def _flat(parts):

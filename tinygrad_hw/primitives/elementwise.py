@@ -88,6 +88,52 @@ erf = _unary(
     "erf", scipy.special.erf, lambda ans, x: (2 / np.sqrt(np.pi)) * exp(-x * x), "The error function."
 )
 
+erfc = _unary("erfc", scipy.special.erfc, lambda ans, x: (-2 / np.sqrt(np.pi)) * exp(-x * x), "1 - erf(x).")
+erfinv = _unary(
+    "erfinv",
+    scipy.special.erfinv,
+    lambda ans, x: (np.sqrt(np.pi) / 2) * exp(ans * ans),
+    "Inverse of erf.",
+    -0.8,
+    0.8,
+)
+logit = _unary("logit", scipy.special.logit, lambda ans, x: 1 / (x * (1 - x)), "log(p / (1 - p)).", 0.1, 0.9)
+
+
+@Primitive
+def polygamma(n, x):
+    """The n-th derivative of the digamma function (n = 0: digamma itself), for integer n."""
+    x = np.asarray(x)
+    values = scipy.special.psi(x) if n == 0 else scipy.special.polygamma(n, x)
+    return np.asarray(values, dtype=x.dtype if x.dtype.kind == "f" else np.float64)  # float32 stays
+
+
+polygamma.defvjp(None, lambda g, ans, n, x: g * polygamma(n + 1, x))
+polygamma.defjvp(None, lambda t, ans, n, x: t * polygamma(n + 1, x))
+polygamma.defsample(lambda draw: ([draw.choice([0, 1, 2]), draw.array(draw.shape(), 0.5, 3.0)], {}))
+
+
+def digamma(x):
+    """d/dx log Gamma(x)."""
+    return polygamma(0, x)
+
+
+psi = digamma
+gammaln = _unary("gammaln", scipy.special.gammaln, lambda ans, x: digamma(x), "log |Gamma(x)|.", 0.5, 4.0)
+gamma = _unary("gamma", scipy.special.gamma, lambda ans, x: ans * digamma(x), "The Gamma function.", 0.5, 4.0)
+
+
+def _sinc_slope(ans, x):
+    """(cos(pi x) - sinc(x)) / x, which cancels catastrophically near 0: there (|x| < 1e-3) its
+    Taylor series -pi^2 x / 3 + pi^4 x^3 / 30, exact to rounding and smooth for a second pass."""
+    near_zero = np.abs(primal(x)) < 1e-3
+    safe = where(near_zero, 1.0, x)
+    series = (-(np.pi**2) / 3) * x + (np.pi**4 / 30) * x * x * x
+    return where(near_zero, series, (cos(np.pi * safe) - ans) / safe)
+
+
+sinc = _unary("sinc", np.sinc, _sinc_slope, "sin(pi x) / (pi x), 1 at x = 0.")
+
 sign = _piecewise_constant("sign", np.sign, "-1, 0 or 1 by the sign of x; zero derivative.")
 floor = _piecewise_constant("floor", np.floor, "Largest integer <= x; zero derivative.")
 ceil = _piecewise_constant("ceil", np.ceil, "Smallest integer >= x; zero derivative.")

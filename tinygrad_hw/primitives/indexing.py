@@ -437,3 +437,51 @@ def select(conditions, choices, default=0):
     for condition, choice in reversed(list(zip(conditions, choices))):
         result = where(condition, choice, result)
     return result
+
+
+class _Joiner:
+    """numpy's r_ and c_ for arrays that may be traced: `r_[a, b]` joins along the first axis,
+    `c_[a, b]` along the last with 1-D pieces as columns. Slices (r_[0:3]) become ranges;
+    numpy's string directives are not supported for traced values."""
+
+    def __init__(self, numpy_joiner, columns):
+        self.numpy_joiner, self.columns = numpy_joiner, columns
+
+    def __getitem__(self, items):
+        items = items if isinstance(items, tuple) else (items,)
+        if not _holds_tensor(list(items)):
+            return self.numpy_joiner[items]
+        if any(isinstance(i, str) for i in items):
+            raise TypeError("r_/c_: string directives are not supported with traced values")
+        pieces = [self.numpy_joiner[i] if isinstance(i, slice) else i for i in items]
+        if self.columns:
+            pieces = [reshape(p, (-1, 1)) if len(shape_of(p)) < 2 else p for p in pieces]
+            return _concatenate(*pieces, axis=-1)
+        return _concatenate(*[reshape(p, (1,)) if len(shape_of(p)) == 0 else p for p in pieces], axis=0)
+
+
+r_ = _Joiner(np.r_, columns=False)
+c_ = _Joiner(np.c_, columns=True)
+
+
+def gradient(f, *spacing, axis=None, edge_order=1):
+    """numpy's gradient with uniform spacing (1, or one number per axis): central differences
+    inside, one-sided differences at the edges. One array per axis (a list when several)."""
+    if edge_order != 1:
+        raise NotImplementedError("gradient: only edge_order=1 is supported")
+    ndim = len(shape_of(f))
+    axes = normalize_axes(axis, ndim)
+    steps = list(spacing) if len(spacing) > 1 else list(spacing) * len(axes) if spacing else [1.0] * len(axes)
+    results = []
+    for a, h in zip(axes, steps):
+
+        def part(start, stop, a=a):
+            return getitem(f, (slice(None),) * a + (slice(start, stop),))
+
+        if shape_of(f)[a] < 2:
+            raise ValueError("gradient: each axis needs at least 2 elements (edge_order + 1)")
+        first = (part(1, 2) - part(0, 1)) / h
+        inside = (part(2, None) - part(None, -2)) / (2.0 * h)
+        last = (part(-1, None) - part(-2, -1)) / h
+        results.append(_concatenate(first, inside, last, axis=a))
+    return results[0] if len(results) == 1 else results

@@ -18,8 +18,8 @@ from ..primitive import primitive
 from ..tensor import primal, shape_of
 from .arithmetic import exp
 from .elementwise import abs, sqrt
-from .indexing import flip
-from .shape import broadcast_to, moveaxis, normalize_axes, reshape, restore_reduced, sum, where
+from .indexing import flip, getitem, stack
+from .shape import broadcast_to, moveaxis, normalize_axes, ravel, reshape, restore_reduced, sum, where
 
 # -- max and min -------------------------------------------------------------------------------
 
@@ -310,3 +310,28 @@ def _matrix_norm(x, ord, axis, keepdims):
             result, tuple(n for i, n in enumerate(shape_of(result)) if i not in (row_axis, col_axis))
         )
     )
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum over `axis`, NaNs counted as 0 (their gradient is 0)."""
+    return sum(where(np.isnan(primal(x)), 0.0, x), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean over `axis` of the elements that are not NaN."""
+    values = primal(x)
+    present = np.sum(~np.isnan(values), axis=axis, keepdims=keepdims).astype(values.dtype)
+    return nansum(x, axis=axis, keepdims=keepdims) / present
+
+
+def cumprod(x, axis=None):
+    """Running products along `axis` (None: flattened), each the product of a prefix: exact and
+    differentiable with zeros (cost grows with the square of the axis length)."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    ndim = len(shape_of(x))
+    axis = normalize_axes(axis, ndim)[0]
+    n = shape_of(x)[axis]
+    lead = (slice(None),) * axis
+    prefixes = [prod(getitem(x, lead + (slice(0, i + 1),)), axis=axis) for i in range(n)]
+    return stack(prefixes, axis=axis) if prefixes else x
