@@ -111,7 +111,8 @@ def _gradients(cotangents, inputs):
             type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable
         ):
             refuse_complex(g, "vjp")
-            g = np.array(np.broadcast_to(g, shape_of(like)), dtype=like.dtype)
+            shape = shape_of(like)
+            g = np.array(g if shape_of(g) == shape else np.broadcast_to(g, shape), dtype=like.dtype)
         grads.append(g)
     return grads
 

@@ -167,7 +167,10 @@ def primal(x):
 
 def shape_of(x):
     """Shape of an array, Tensor or Python scalar."""
-    return x.shape if hasattr(x, "shape") else np.shape(x)
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
 
 
 def dtype_of(x):
