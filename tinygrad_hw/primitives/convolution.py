@@ -1,24 +1,28 @@
-"""Convolution and max pooling on NCHW images, by im2col and a matrix product.
+"""Convolution and pooling on NCHW images, by im2col and a matrix product.
 
 `im2col` copies every receptive field of the (padded) input into one column of a matrix per
 image, (N, C*KH*KW, OH*OW), so a convolution with F filters of shape (C, KH, KW) becomes one
 (batched) matrix product with the (F, C*KH*KW) weight matrix, whose result (N, F, OH*OW) is
-already the NCHW output. In this layout the copy reads whole output rows at a time. `col2im` is
-its adjoint: it adds each column back into the window it came from. The two are each other's VJP,
-which keeps convolution differentiable to any order.
+already the NCHW output. `col2im` is its adjoint: it adds each column back into the window it came
+from. The two are each other's VJP. `conv2d_reference` is that readable convolution; `conv2d`
+computes the same in a layout that is fast on numpy (see the comment above it), with its two
+VJPs as primitives of their own, which keeps convolution differentiable to any order.
 
 Max pooling selects one element per window; its VJP routes the cotangent to the selected
-positions (through a one-hot mask when windows do not overlap, else with `index_add`).
+positions (through one-hot masks when windows tile the image, else with `index_add`). Average
+pooling spreads it evenly over each window.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..primitive import ShapeError, primitive
 from ..tensor import primal, shape_of
-from .shape import getitem, index_add, reshape, sum, transpose
+from .shape import getitem, index_add, mean
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -60,6 +64,10 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
 
 im2col.defvjp(lambda g, ans, x, kh, kw, stride=1, padding=0: col2im(g, shape_of(x), kh, kw, stride, padding))
 col2im.defvjp(lambda g, ans, cols, x_shape, kh, kw, stride=1, padding=0: im2col(g, kh, kw, stride, padding))
+im2col.defjvp(lambda t, ans, x, kh, kw, stride=1, padding=0: im2col(t, kh, kw, stride, padding))
+col2im.defjvp(
+    lambda t, ans, cols, x_shape, kh, kw, stride=1, padding=0: col2im(t, x_shape, kh, kw, stride, padding)
+)
 
 
 def _conv_geometry_sample(draw):
@@ -83,6 +91,27 @@ def _(draw):
 
 
 # -- convolution -------------------------------------------------------------------------------
+#
+# The readable definition is `conv2d_reference` below: the filters as an (F, C*KH*KW) matrix times
+# im2col(x), one small product per image. The primitives compute the same thing in the layout
+# that numpy's copies and BLAS like best, "batch-last": (C, H, W, N) in memory.
+#
+#   * One GEMM per chunk of output rows over the whole batch, (F, K) x (K, rows*OW*N), instead of
+#     one small product per image.
+#   * A row (c, i, j) of the columns is channel c shifted by the kernel offset (i, j); with the
+#     batch innermost each of its image rows is a contiguous run of OW*N numbers, so im2col and
+#     col2im copy and add long runs (NCHW would give runs of OW, NHWC runs of C).
+#   * The result stays batch-last, returned as an (N, F, OH, OW) view. Elementwise numpy keeps
+#     the memory order of its input, so a per-channel bias, its gradient (a sum over one
+#     contiguous block per channel), ReLU and 2x2 pooling (runs of N) all see long runs, and the
+#     next convolution finds its input already batch-last. Only the network's input, and the
+#     flattening before a dense layer, are transposed (one copy each).
+#
+# conv2d is bilinear, so its two VJPs are the other two members of a closed family of three
+# primitives, each the adjoint of the others in one argument: `conv2d_input_grad` (the
+# transposed convolution: the columns' cotangent added back into the images, col2im) and
+# `conv2d_filter_grad` (the output cotangent times the columns). Each is differentiable again by
+# the other two, and their JVPs are the same primitives with the tangent in place of one argument.
 
 
 def _check_conv(x, w):
@@ -93,9 +122,8 @@ def _check_conv(x, w):
         )
 
 
-@primitive
-def conv2d(x, w, stride=1, padding=0):
-    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW)."""
+def conv2d_reference(x, w, stride=1, padding=0):
+    """The readable convolution: one (F, C*KH*KW) x (C*KH*KW, OH*OW) product per image."""
     _check_conv(x, w)
     f, _, kh, kw = w.shape
     n, _, h, wd = x.shape
@@ -103,32 +131,221 @@ def conv2d(x, w, stride=1, padding=0):
     return (w.reshape(f, -1) @ im2col(x, kh, kw, stride, padding)).reshape(n, f, oh, ow)
 
 
+def _geometry(x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape
+    oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"a {kh}x{kw} window does not fit in padded images of shape {tuple(x_shape)}")
+    return n, c, h, w, oh, ow
+
+
+# Temporaries are reused, per thread, from one call to the next, and the output is produced a few
+# rows at a time so that they stay a few MiB. A fresh multi-megabyte array costs a page fault per
+# 4 KiB on first touch (glibc returns big freed blocks to the kernel), which on the project's
+# machine took longer than the matrix product that filled it.
+_CHUNK_BYTES = 4 << 20
+_scratch = threading.local()
+
+
+def _buffer(name, shape, dtype):
+    """A reusable uninitialised array of `shape` (a view into a buffer kept for the next call)."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = _scratch.__dict__.get(name)
+    if buffer is None or buffer.size < size:
+        buffer = _scratch.__dict__[name] = np.empty(size, dtype=np.uint8)
+    return buffer[:size].view(dtype).reshape(shape)
+
+
+def _batch_last(x, padding=0, name=None):
+    """Images (N, C, H, W) as a (C, H + 2 padding, W + 2 padding, N) array: the kernels' layout.
+
+    A view when x already lies in memory that way (the output of conv2d and of everything
+    elementwise after it), else one copy (zero-padded in a reused buffer when `name` is given).
+    """
+    xb = x.transpose(1, 2, 3, 0)
+    if padding:
+        c, h, w, n = xb.shape
+        p = padding
+        padded = _buffer(name, (c, h + 2 * p, w + 2 * p, n), x.dtype)
+        padded[:, :p] = padded[:, p + h :] = padded[:, :, :p] = padded[:, :, p + w :] = 0
+        padded[:, p : p + h, p : p + w] = xb
+        return padded
+    return xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
+
+
+def _row_chunks(oh, bytes_per_row):
+    """Ranges of output rows whose columns take about _CHUNK_BYTES (at least one row each)."""
+    step = max(1, _CHUNK_BYTES // max(1, bytes_per_row))
+    return [(start, min(start + step, oh)) for start in range(0, oh, step)]
+
+
+def _shifted(i, j, stride, rows, ow):
+    """Index of what kernel offset (i, j) reads from batch-last padded images for output `rows`."""
+    first, last = rows
+    return np.s_[
+        :, i + stride * first : i + stride * (last - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride
+    ]
+
+
+def _columns(xb, kh, kw, stride, rows, ow):
+    """im2col for output rows `rows` of batch-last images xb: (C*KH*KW, R*OW*N), in a reused buffer.
+
+    Row (c, i, j) holds channel c shifted by the kernel offset (i, j); in the batch-last layout
+    each of its image rows is one contiguous run of OW*N numbers (at stride 1).
+    """
+    c, _, _, n = xb.shape
+    cols = _buffer("columns", (c, kh, kw, rows[1] - rows[0], ow, n), xb.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = xb[_shifted(i, j, stride, rows, ow)]
+    return cols.reshape(c * kh * kw, -1)
+
+
+def _output_rows(a, rows):
+    """Rows `rows` of a batch-last (F, OH, OW, N) array as an (F, R*OW*N) matrix view."""
+    return np.reshape(a[:, rows[0] : rows[1]], (a.shape[0], -1), copy=False)
+
+
+@primitive
+def conv2d(x, w, stride=1, padding=0):
+    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW)."""
+    _check_conv(x, w)
+    f, c, kh, kw = w.shape
+    n, _, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
+    xb = _batch_last(x, padding, "padded")
+    dtype = np.result_type(x, w)
+    weights = w.reshape(f, -1)  # (F, C*KH*KW), the columns' order
+    out = np.empty((f, oh, ow, n), dtype=dtype)
+    for rows in _row_chunks(oh, weights.shape[1] * ow * n * dtype.itemsize):
+        np.matmul(weights, _columns(xb, kh, kw, stride, rows, ow), out=_output_rows(out, rows))
+    return out.transpose(3, 0, 1, 2)
+
+
+@primitive
+def conv2d_filter_grad(x, g, kernel_size, stride=1, padding=0):
+    """The filters' gradient of conv2d for images x and output cotangent g: (F, C, KH, KW)."""
+    kh, kw = kernel_size
+    n, c, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
+    f = g.shape[1]
+    xb, gb = _batch_last(x, padding, "padded"), _batch_last(g)
+    dtype = np.result_type(x, g)
+    grad = np.zeros((f, c * kh * kw), dtype=dtype)
+    product = np.empty_like(grad)
+    for rows in _row_chunks(oh, c * kh * kw * ow * n * dtype.itemsize):
+        np.matmul(_output_rows(gb, rows), _columns(xb, kh, kw, stride, rows, ow).T, out=product)
+        grad += product
+    return grad.reshape(f, c, kh, kw)
+
+
+@primitive
+def conv2d_input_grad(g, w, x_shape, stride=1, padding=0):
+    """The images' gradient of conv2d for output cotangent g and filters w: the transposed convolution.
+
+    The columns' cotangent, w^T g, is added back into the window each column came from (col2im),
+    a chunk of output rows at a time: one addition per kernel offset, over runs of OW*N numbers.
+    """
+    f, c, kh, kw = w.shape
+    n, _, h, wd, oh, ow = _geometry(x_shape, kh, kw, stride, padding)
+    gb = _batch_last(g)
+    dtype = np.result_type(g, w)
+    weights = w.reshape(f, -1).T  # (C*KH*KW, F)
+    out = np.zeros((c, h + 2 * padding, wd + 2 * padding, n), dtype=dtype)
+    for rows in _row_chunks(oh, c * kh * kw * ow * n * dtype.itemsize):
+        cols = _buffer("columns", (c, kh, kw, rows[1] - rows[0], ow, n), dtype)
+        np.matmul(weights, _output_rows(gb, rows), out=cols.reshape(c * kh * kw, -1))
+        for i in range(kh):
+            for j in range(kw):
+                out[_shifted(i, j, stride, rows, ow)] += cols[:, i, j]
+    return out[:, padding : padding + h, padding : padding + wd].transpose(3, 0, 1, 2)
+
+
+def _kernel_size(w):
+    return tuple(shape_of(w)[2:])
+
+
+# Each VJP and JVP is one of the three primitives again.
+
+
 def _conv2d_vjp_x(g, ans, x, w, stride=1, padding=0):
-    n, f = shape_of(g)[:2]
-    _, _, kh, kw = shape_of(w)
-    cols = transpose(reshape(w, (f, -1))) @ reshape(g, (n, f, -1))
-    return col2im(cols, shape_of(x), kh, kw, stride, padding)
+    return conv2d_input_grad(g, w, shape_of(x), stride, padding)
 
 
 def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0):
-    n, f = shape_of(g)[:2]
-    _, _, kh, kw = shape_of(w)
-    cols = im2col(x, kh, kw, stride, padding)
-    per_image = reshape(g, (n, f, -1)) @ transpose(cols, (0, 2, 1))
-    return reshape(sum(per_image, axis=0), shape_of(w))
+    return conv2d_filter_grad(x, g, _kernel_size(w), stride, padding)
 
 
 conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w)
+conv2d.defjvp(
+    lambda t, ans, x, w, stride=1, padding=0: conv2d(t, w, stride, padding),
+    lambda t, ans, x, w, stride=1, padding=0: conv2d(x, t, stride, padding),
+)
+
+
+def _filter_grad_vjp_x(gw, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_input_grad(g, gw, shape_of(x), stride, padding)
+
+
+def _filter_grad_vjp_g(gw, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d(x, gw, stride, padding)
+
+
+def _filter_grad_jvp_x(t, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_filter_grad(t, g, kernel_size, stride, padding)
+
+
+def _filter_grad_jvp_g(t, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_filter_grad(x, t, kernel_size, stride, padding)
+
+
+conv2d_filter_grad.defvjp(_filter_grad_vjp_x, _filter_grad_vjp_g)
+conv2d_filter_grad.defjvp(_filter_grad_jvp_x, _filter_grad_jvp_g)
+
+
+def _input_grad_vjp_g(gx, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d(gx, w, stride, padding)
+
+
+def _input_grad_vjp_w(gx, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_filter_grad(gx, g, _kernel_size(w), stride, padding)
+
+
+def _input_grad_jvp_g(t, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_input_grad(t, w, x_shape, stride, padding)
+
+
+def _input_grad_jvp_w(t, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_input_grad(g, t, x_shape, stride, padding)
+
+
+conv2d_input_grad.defvjp(_input_grad_vjp_g, _input_grad_vjp_w)
+conv2d_input_grad.defjvp(_input_grad_jvp_g, _input_grad_jvp_w)
+
+
+def _conv_problem(draw):
+    """Shapes of images and filters and the geometry of a small convolution."""
+    shape, geometry = _conv_geometry_sample(draw)
+    filters = (draw.integer(1, 3), shape[1], geometry["kh"], geometry["kw"])
+    return shape, filters, {"stride": geometry["stride"], "padding": geometry["padding"]}
 
 
 @conv2d.defsample
 def _(draw):
-    shape, geometry = _conv_geometry_sample(draw)
-    filters = (draw.integer(1, 3), shape[1], geometry["kh"], geometry["kw"])
-    return [draw.array(shape), draw.array(filters)], {
-        "stride": geometry["stride"],
-        "padding": geometry["padding"],
-    }
+    shape, filters, params = _conv_problem(draw)
+    return [draw.array(shape), draw.array(filters)], params
+
+
+@conv2d_filter_grad.defsample
+def _(draw):
+    shape, filters, params = _conv_problem(draw)
+    out = conv2d(np.zeros(shape), np.zeros(filters), **params).shape
+    return [draw.array(shape), draw.array(out)], {"kernel_size": filters[2:], **params}
+
+
+@conv2d_input_grad.defsample
+def _(draw):
+    shape, filters, params = _conv_problem(draw)
+    out = conv2d(np.zeros(shape), np.zeros(filters), **params).shape
+    return [draw.array(out), draw.array(filters)], {"x_shape": shape, **params}
 
 
 # -- max pooling -------------------------------------------------------------------------------
@@ -146,13 +363,17 @@ def _pool_argmax(x, size, stride, padding):
     return np.broadcast_arrays(batch, channel, rows, cols)
 
 
+def _tiled(size, stride, padding):
+    """Whether the windows tile the image: then pooling works on size * size strided slices."""
+    return (stride or size) == size and padding == 0
+
+
 @primitive
 def max_pool2d(x, size=2, stride=None, padding=0):
     """Maximum over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`."""
-    stride = stride or size
-    if stride == size and padding == 0:
+    if _tiled(size, stride, padding):
         return _tile_maximum(_tiles(x, size))
-    windows = _windows(x, size, size, stride, padding, pad_value=-np.inf)
+    windows = _windows(x, size, size, stride or size, padding, pad_value=-np.inf)
     return windows.max(axis=(-2, -1))
 
 
@@ -167,67 +388,97 @@ def _tiles(x, size):
 
 
 def _tile_maximum(tiles):
-    # Elementwise maxima of strided slices: numpy reduces small strided windows 40x slower.
-    result = tiles[0]
+    # Elementwise maxima of strided slices: numpy reduces small strided windows 40x slower. The
+    # result keeps the memory order of x (numpy's default), whatever layout conv2d left it in.
+    result = np.array(tiles[0])
     for tile in tiles[1:]:
-        result = np.maximum(result, tile)
+        np.maximum(result, tile, out=result)
     return result
 
 
-def _tile_winners(tiles):
-    """For each tile position, where it holds its tile's maximum (the first one, on ties)."""
-    best = _tile_maximum(tiles)
-    taken = np.zeros(best.shape, dtype=bool)
-    winners = []
-    for tile in tiles:
-        won = (tile == best) & ~taken
-        taken |= won
-        winners.append(won)
-    return np.stack(winners)
+def _tile_winners(tiles, best):
+    """For each tile position, where it holds its tile's maximum `best` (the first one, on ties)."""
+    taken = tiles[0] == best
+    winners = [taken]
+    for k, tile in enumerate(tiles[1:], 1):
+        holds = tile == best
+        winners.append(np.greater(holds, taken))  # holds and not taken (bools)
+        if k < len(tiles) - 1:
+            taken = taken | holds
+    return winners
 
 
 def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
-    stride = stride or size
-    if stride == size and padding == 0:
-        return unpool(g, _tile_winners(_tiles(primal(x), size)), size, shape_of(x))
-    index = tuple(_pool_argmax(primal(x), size, stride, padding))
+    if _tiled(size, stride, padding):
+        return unpool(g, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(x))
+    index = tuple(_pool_argmax(primal(x), size, stride or size, padding))
     return index_add(g, index, shape_of(x))
 
 
+def _max_pool2d_jvp(t, ans, x, size=2, stride=None, padding=0):
+    """The tangent at each window's maximum (gathered with the same winners the VJP scatters to)."""
+    if _tiled(size, stride, padding):
+        return _pick(t, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(ans))
+    return getitem(t, tuple(_pool_argmax(primal(x), size, stride or size, padding)))
+
+
 max_pool2d.defvjp(_max_pool2d_vjp)
+max_pool2d.defjvp(_max_pool2d_jvp)
+
+
+def _axis_order(a):
+    """The axes of `a` from the largest stride to the smallest: its layout in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda axis: -a.strides[axis]))
+
+
+def _copy_like(a, like):
+    """A copy of `a` laid out in memory like `like` (same shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 @primitive
 def unpool(g, winners, size, shape):
-    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`)."""
-    out = np.zeros(shape, dtype=g.dtype)
+    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`).
+
+    The result takes the memory order of the winners (that of the pooled images), so that the
+    elementwise VJPs before the pooling see one consistent layout.
+    """
+    like = winners[0]
+    out = np.empty_like(like, dtype=g.dtype, shape=shape)
+    if _axis_order(g) != _axis_order(like):  # one transposing copy beats four mismatched products
+        g = _copy_like(g, like)
+    h, w = g.shape[2] * size, g.shape[3] * size
+    out[:, :, h:] = 0  # rows and columns cropped off by the tiling get no gradient
+    out[:, :, :, w:] = 0
     for k, won in enumerate(winners):
         i, j = divmod(k, size)
-        out[:, :, i : g.shape[2] * size : size, j : g.shape[3] * size : size] = g * won
+        np.multiply(g, won, out=out[:, :, i:h:size, j:w:size])
     return out
 
 
-def _unpool_vjp(gg, ans, g, winners, size, shape):
+def _pick(gg, winners, size, pooled_shape):
+    """The value at each tile's winner: the adjoint of `unpool`, with engine operations."""
+    h, w = pooled_shape[2] * size, pooled_shape[3] * size
     total = 0
     for k, won in enumerate(winners):
         i, j = divmod(k, size)
-        picked = getitem(
-            gg,
-            (slice(None), slice(None), slice(i, g.shape[2] * size, size), slice(j, g.shape[3] * size, size)),
-        )
-        total = total + picked * won
+        total = total + getitem(gg, (slice(None), slice(None), slice(i, h, size), slice(j, w, size))) * won
     return total
 
 
-unpool.defvjp(_unpool_vjp)
+unpool.defvjp(lambda gg, ans, g, winners, size, shape: _pick(gg, winners, size, shape_of(g)))
+unpool.defjvp(lambda t, ans, g, winners, size, shape: unpool(t, winners, size, shape))
 
 
 @unpool.defsample
 def _(draw):
     size = draw.integer(1, 3)
     shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
-    winners = _tile_winners(_tiles(draw.distinct(shape), size))
-    return [draw.array(winners.shape[1:])], {"winners": winners, "size": size, "shape": shape}
+    tiles = _tiles(draw.distinct(shape), size)
+    winners = _tile_winners(tiles, _tile_maximum(tiles))
+    return [draw.array(winners[0].shape)], {"winners": winners, "size": size, "shape": shape}
 
 
 @max_pool2d.defsample
@@ -236,3 +487,74 @@ def _(draw):
     stride, padding = draw.choice([None, 1]), draw.integer(0, size // 2)
     shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
     return [draw.distinct(shape)], {"size": size, "stride": stride, "padding": padding}
+
+
+# -- average pooling ---------------------------------------------------------------------------
+
+
+@primitive
+def avg_pool2d(x, size=2, stride=None, padding=0):
+    """Mean over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`.
+
+    Zero padding counts towards the mean (PyTorch's default, count_include_pad=True).
+    """
+    if _tiled(size, stride, padding):
+        tiles = _tiles(x, size)
+        total = np.array(tiles[0])
+        for tile in tiles[1:]:
+            total += tile
+    else:
+        total = _windows(x, size, size, stride or size, padding).sum(axis=(-2, -1))
+    total *= 1 / (size * size)
+    return total
+
+
+@primitive
+def avg_unpool(g, shape, size, stride=None, padding=0):
+    """The adjoint of `avg_pool2d`: each value of g spread evenly over its window of `shape`."""
+    stride = stride or size
+    n, c, h, w = shape
+    oh, ow = g.shape[2:]
+    out = np.zeros_like(g, shape=(n, c, h + 2 * padding, w + 2 * padding))
+    share = g * (1 / (size * size))
+    for i in range(size):
+        for j in range(size):
+            out[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += share
+    return out[:, :, padding : padding + h, padding : padding + w]
+
+
+avg_pool2d.defvjp(
+    lambda g, ans, x, size=2, stride=None, padding=0: avg_unpool(g, shape_of(x), size, stride, padding)
+)
+avg_pool2d.defjvp(lambda t, ans, x, size=2, stride=None, padding=0: avg_pool2d(t, size, stride, padding))
+avg_unpool.defvjp(
+    lambda gg, ans, g, shape, size, stride=None, padding=0: avg_pool2d(gg, size, stride, padding)
+)
+avg_unpool.defjvp(
+    lambda t, ans, g, shape, size, stride=None, padding=0: avg_unpool(t, shape, size, stride, padding)
+)
+
+
+def _avg_pool_problem(draw):
+    size = draw.integer(1, 3)
+    stride, padding = draw.choice([None, 1]), draw.integer(0, size // 2)
+    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
+    return shape, {"size": size, "stride": stride, "padding": padding}
+
+
+@avg_pool2d.defsample
+def _(draw):
+    shape, params = _avg_pool_problem(draw)
+    return [draw.array(shape)], params
+
+
+@avg_unpool.defsample
+def _(draw):
+    shape, params = _avg_pool_problem(draw)
+    pooled = avg_pool2d(np.zeros(shape), **params).shape
+    return [draw.array(pooled)], {"shape": shape, **params}
+
+
+def global_avg_pool(x):
+    """Mean over the height and width of (N, C, H, W) images -> (N, C) (composite)."""
+    return mean(x, axis=(2, 3))
