@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..primitive import ShapeError, primitive
 from ..tensor import primal, shape_of
-from .shape import getitem, index_add, mean
+from .shape import broadcast_to, getitem, index_add, mean, reshape, sum
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -143,7 +143,7 @@ def _geometry(x_shape, kh, kw, stride, padding):
 # rows at a time so that they stay a few MiB. A fresh multi-megabyte array costs a page fault per
 # 4 KiB on first touch (glibc returns big freed blocks to the kernel), which on the project's
 # machine took longer than the matrix product that filled it.
-_CHUNK_BYTES = 4 << 20
+_CHUNK_BYTES = 32 << 20
 _scratch = threading.local()
 
 
@@ -207,17 +207,25 @@ def _output_rows(a, rows):
 
 
 @primitive
-def conv2d(x, w, stride=1, padding=0):
-    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW)."""
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW).
+
+    `b`, optional, is a bias per filter (F,), added in place to the product (cheaper than a
+    separate broadcast addition, which writes a second output-sized array).
+    """
     _check_conv(x, w)
     f, c, kh, kw = w.shape
     n, _, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
     xb = _batch_last(x, padding, "padded")
-    dtype = np.result_type(x, w)
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     weights = w.reshape(f, -1)  # (F, C*KH*KW), the columns' order
     out = np.empty((f, oh, ow, n), dtype=dtype)
     for rows in _row_chunks(oh, weights.shape[1] * ow * n * dtype.itemsize):
         np.matmul(weights, _columns(xb, kh, kw, stride, rows, ow), out=_output_rows(out, rows))
+    if b is not None:
+        if np.shape(b) != (f,):
+            raise ShapeError(f"conv2d: the bias must have shape ({f},), one per filter, got {np.shape(b)}")
+        out += b.reshape(f, 1, 1, 1)
     return out.transpose(3, 0, 1, 2)
 
 
@@ -266,18 +274,27 @@ def _kernel_size(w):
 # Each VJP and JVP is one of the three primitives again.
 
 
-def _conv2d_vjp_x(g, ans, x, w, stride=1, padding=0):
+def _conv2d_vjp_x(g, ans, x, w, b=None, stride=1, padding=0):
     return conv2d_input_grad(g, w, shape_of(x), stride, padding)
 
 
-def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0):
+def _conv2d_vjp_w(g, ans, x, w, b=None, stride=1, padding=0):
     return conv2d_filter_grad(x, g, _kernel_size(w), stride, padding)
 
 
-conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w)
+def _conv2d_vjp_b(g, ans, x, w, b=None, stride=1, padding=0):
+    return sum(g, axis=(0, 2, 3))
+
+
+def _conv2d_jvp_b(t, ans, x, w, b=None, stride=1, padding=0):
+    return broadcast_to(reshape(t, (1, -1, 1, 1)), shape_of(ans))
+
+
+conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
 conv2d.defjvp(
-    lambda t, ans, x, w, stride=1, padding=0: conv2d(t, w, stride, padding),
-    lambda t, ans, x, w, stride=1, padding=0: conv2d(x, t, stride, padding),
+    lambda t, ans, x, w, b=None, stride=1, padding=0: conv2d(t, w, stride=stride, padding=padding),
+    lambda t, ans, x, w, b=None, stride=1, padding=0: conv2d(x, t, stride=stride, padding=padding),
+    _conv2d_jvp_b,
 )
 
 
@@ -286,7 +303,7 @@ def _filter_grad_vjp_x(gw, ans, x, g, kernel_size, stride=1, padding=0):
 
 
 def _filter_grad_vjp_g(gw, ans, x, g, kernel_size, stride=1, padding=0):
-    return conv2d(x, gw, stride, padding)
+    return conv2d(x, gw, stride=stride, padding=padding)
 
 
 def _filter_grad_jvp_x(t, ans, x, g, kernel_size, stride=1, padding=0):
@@ -302,7 +319,7 @@ conv2d_filter_grad.defjvp(_filter_grad_jvp_x, _filter_grad_jvp_g)
 
 
 def _input_grad_vjp_g(gx, ans, g, w, x_shape, stride=1, padding=0):
-    return conv2d(gx, w, stride, padding)
+    return conv2d(gx, w, stride=stride, padding=padding)
 
 
 def _input_grad_vjp_w(gx, ans, g, w, x_shape, stride=1, padding=0):
@@ -331,7 +348,10 @@ def _conv_problem(draw):
 @conv2d.defsample
 def _(draw):
     shape, filters, params = _conv_problem(draw)
-    return [draw.array(shape), draw.array(filters)], params
+    args = [draw.array(shape), draw.array(filters)]
+    if draw.choice([False, True]):
+        args.append(draw.array(filters[:1]))  # a bias
+    return args, params
 
 
 @conv2d_filter_grad.defsample
