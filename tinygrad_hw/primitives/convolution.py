@@ -139,10 +139,12 @@ def _geometry(x_shape, kh, kw, stride, padding):
     return n, c, h, w, oh, ow
 
 
-# Temporaries are reused, per thread, from one call to the next, and the output is produced a few
-# rows at a time so that they stay a few MiB. A fresh multi-megabyte array costs a page fault per
-# 4 KiB on first touch (glibc returns big freed blocks to the kernel), which on the project's
-# machine took longer than the matrix product that filled it.
+# The columns live in a buffer reused, per thread, from one call to the next: a fresh
+# multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands big freed blocks
+# back to the kernel), which on the project's machine took longer than the product that read it.
+# Past _CHUNK_BYTES of columns (batch 256 and up), the output is produced a few rows at a time
+# to bound that buffer. Smaller chunks, meant to stay in cache, measured slower here: rewriting a
+# buffer that the other core's BLAS thread has just read is slow.
 _CHUNK_BYTES = 32 << 20
 _scratch = threading.local()
 
@@ -215,6 +217,8 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     """
     _check_conv(x, w)
     f, c, kh, kw = w.shape
+    if b is not None and np.shape(b) != (f,):
+        raise ShapeError(f"conv2d: the bias must have shape ({f},), one per filter, got {np.shape(b)}")
     n, _, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
     xb = _batch_last(x, padding, "padded")
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
@@ -223,8 +227,6 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     for rows in _row_chunks(oh, weights.shape[1] * ow * n * dtype.itemsize):
         np.matmul(weights, _columns(xb, kh, kw, stride, rows, ow), out=_output_rows(out, rows))
     if b is not None:
-        if np.shape(b) != (f,):
-            raise ShapeError(f"conv2d: the bias must have shape ({f},), one per filter, got {np.shape(b)}")
         out += b.reshape(f, 1, 1, 1)
     return out.transpose(3, 0, 1, 2)
 
