@@ -9,10 +9,11 @@ The engine's convolution is one GEMM per layer over the whole batch; PyTorch's C
 oneDNN's. The loss of the first step is returned by both, as a check that the two compute the
 same function.
 
-`compare(config)` times the two interleaved in one process (blocks of steps, alternating, best of
-all; the first step of each block is dropped, since it pays for the other library's threads still
-spinning), next to the machine's float32 GEMM rate measured in the same run; `peak_memory` runs one
-framework's steps in a fresh process and reports its peak memory. Standalone:
+`compare(config)` times the two interleaved in one process (blocks of steps, alternating; the first
+step of each block is dropped, since it pays for the switch between libraries), next to the
+machine's float32 GEMM rate measured in the same run; `peak_memory` runs one framework's steps in
+a fresh process and reports its peak memory. On a shared machine, compare ratios from one run,
+best against best and median against median. Standalone:
 
     python -m benchmarks.cnn_step                    # every configuration, as a table
     python -m benchmarks.cnn_step ocr-64 --repeats 20
@@ -205,8 +206,8 @@ def compare(config, repeats=10, block=3, with_torch=True):
     """Engine and PyTorch step times (best and median, seconds), interleaved block by block.
 
     Each round times `block` engine steps then `block` PyTorch steps; the first of each block is
-    dropped (it pays for the other library's worker threads, which spin for a while after their
-    last task). Also returns the GEMM rate, measured between rounds, and the step's FLOPs.
+    dropped (it pays for the switch: the other library's worker threads and cached data). Also
+    returns the GEMM rate, measured between rounds, and the step's FLOPs.
     """
     network, batch = CONFIGS[config]
     run_engine, make_torch = setup(config)
@@ -231,6 +232,7 @@ def compare(config, repeats=10, block=3, with_torch=True):
         }
     if with_torch:
         result["ratio"] = result["engine"]["best_s"] / result["torch"]["best_s"]
+        result["median_ratio"] = result["engine"]["median_s"] / result["torch"]["median_s"]
     return result
 
 
@@ -340,18 +342,19 @@ def main(argv=None):
 
 def _print_row(r, header):
     if header:
-        print("config    GFLOP  engine ms (median)  torch ms (median)  ratio  GEMM frac e/t  GEMM GF/s"
-              "  peak MB engine rss/traced  torch rss")  # fmt: skip
+        print("config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
+              "  GEMM GF/s  peak MB engine rss/traced  torch rss")  # fmt: skip
     e, t = r["engine"], r["torch"]
-    memory = r.get("memory", {})
-    mb = {k: {m: v / 2**20 for m, v in d.items()} for k, d in memory.items()}
+    mb = {k: {m: v / 2**20 for m, v in d.items()} for k, d in r.get("memory", {}).items()}
     em, tm = mb.get("engine", {}), mb.get("torch", {})
+    nan = float("nan")
     print(
         f"{r['config']:9s} {r['flops'] / 1e9:5.2f}  {1e3 * e['best_s']:7.2f} ({1e3 * e['median_s']:6.2f})"
-        f"  {1e3 * t['best_s']:7.2f} ({1e3 * t['median_s']:6.2f})  {r['ratio']:5.2f}"
-        f"  {e['gemm_fraction']:.2f} / {t['gemm_fraction']:.2f}  {r['gemm_flops_per_s'] / 1e9:8.0f}"
-        f"  {em.get('rss_peak_bytes', float('nan')):7.1f} / {em.get('traced_peak_bytes', float('nan')):5.1f}"
-        f"  {tm.get('rss_peak_bytes', float('nan')):7.1f}",
+        f"  {1e3 * t['best_s']:7.2f} ({1e3 * t['median_s']:6.2f})"
+        f"  {r['ratio']:5.2f} ({r['median_ratio']:4.2f})"
+        f"  {e['gemm_fraction']:.2f} / {t['gemm_fraction']:.2f}  {r['gemm_flops_per_s'] / 1e9:9.0f}"
+        f"  {em.get('rss_peak_bytes', nan):7.1f} / {em.get('traced_peak_bytes', nan):5.1f}"
+        f"  {tm.get('rss_peak_bytes', nan):7.1f}",
         flush=True,
     )
 
