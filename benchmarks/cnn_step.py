@@ -1,13 +1,31 @@
-"""One training step of the OCR's CNN, on the engine and in PyTorch, from the same weights.
+"""One CNN training step on the engine and in PyTorch, from the same weights, side by side.
 
-The network is `ocr.models.cnn`: two 5 x 5 convolutions (24 and 48 filters) with ReLU and 2 x 2
-max pooling, a 256-unit ReLU layer and 36 outputs, softmax cross-entropy, one plain SGD step on a
-batch of 64 characters. The engine's convolution is im2col and one matmul per batch; PyTorch's
-CPU convolution is oneDNN's. The loss of the first step is returned by both, as a check that the
-two compute the same function.
+Two networks, both with softmax cross-entropy and one plain SGD step:
+  * `ocr`: the OCR's CNN, `ocr.models.cnn`: two 5 x 5 convolutions (24 and 48 filters) with ReLU
+    and 2 x 2 max pooling, a 256-unit ReLU layer and 36 outputs, on 32 x 32 characters;
+  * `cifar`: the shape CIFAR-10 work uses: 3 x 3 convolutions with padding 1 (32 then 64 filters),
+    each with ReLU and 2 x 2 max pooling, then one linear layer to 10 classes, on 3 x 32 x 32 images.
+The engine's convolution is one GEMM per layer over the whole batch; PyTorch's CPU convolution is
+oneDNN's. The loss of the first step is returned by both, as a check that the two compute the
+same function.
+
+`compare(config)` times the two interleaved in one process (blocks of steps, alternating; the first
+step of each block is dropped, since it pays for the switch between libraries), next to the
+machine's float32 GEMM rate measured in the same run; `peak_memory` runs one framework's steps in
+a fresh process and reports its peak memory. On a shared machine, compare ratios from one run,
+best against best and median against median. Standalone:
+
+    python -m benchmarks.cnn_step                    # every configuration, as a table
+    python -m benchmarks.cnn_step ocr-64 --repeats 20
 """
 
 from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -18,6 +36,10 @@ from tinygrad_hw import nn
 from .mlp_epoch import _seconds
 
 BATCH = 64
+CONFIGS = {"ocr-8": ("ocr", 8), "ocr-64": ("ocr", 64), "ocr-256": ("ocr", 256), "cifar-64": ("cifar", 64)}
+
+
+# -- the OCR CNN -------------------------------------------------------------------------------
 
 
 def make_problem(batch=BATCH, seed=0):
@@ -58,17 +80,284 @@ def torch_step(model, optimizer, x, y):
     return loss.item()
 
 
-def time_steps(repeats, with_torch=True):
-    """Best-of-`repeats` seconds per step for each version, and their first losses."""
-    x, y, params = make_problem()
-    times = {"engine": min(_seconds(lambda: engine_step(params, x, y)) for _ in range(repeats))}
-    losses = {"engine": engine_step(params, x, y)[0]}
-    if with_torch:
+# -- the CIFAR-shaped CNN ----------------------------------------------------------------------
+
+
+def make_cifar_problem(batch=BATCH, seed=0, channels=(32, 64)):
+    rng = np.random.default_rng(seed)
+
+    def he(shape, fan_in):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+
+    c1, c2 = channels
+    params = {
+        "conv1": he((c1, 3, 3, 3), 27),
+        "bias1": np.zeros(c1, np.float32),
+        "conv2": he((c2, c1, 3, 3), c1 * 9),
+        "bias2": np.zeros(c2, np.float32),
+        "W3": nn.xavier_uniform(rng, c2 * 64, 10, np.float32),
+        "b3": np.zeros(10, np.float32),
+    }
+    return rng.standard_normal((batch, 3, 32, 32)).astype(np.float32), rng.integers(0, 10, batch), params
+
+
+def cifar_cnn(params, x):
+    """(3x3 conv with padding 1 and its bias, ReLU, 2x2 max pool) twice, then a linear layer to 10 classes."""
+    h = x
+    for w, b in (("conv1", "bias1"), ("conv2", "bias2")):
+        h = tg.max_pool2d(tg.relu(tg.conv2d(h, params[w], params[b], padding=1)), size=2)
+    return tg.affine(tg.reshape(h, (h.shape[0], -1)), params["W3"], params["b3"])
+
+
+def cifar_engine_step(params, x, y, lr=0.01):
+    loss, grads = tg.value_and_grad(lambda p: tg.softmax_cross_entropy(cifar_cnn(p, x), y))(params)
+    return float(loss), nn.sgd(params, grads, lr)
+
+
+def cifar_torch_model(params):
+    import torch
+    from torch import nn as tnn
+
+    c1, c2 = params["conv1"].shape[0], params["conv2"].shape[0]
+    conv1, conv2, linear = (
+        tnn.Conv2d(3, c1, 3, padding=1),
+        tnn.Conv2d(c1, c2, 3, padding=1),
+        tnn.Linear(c2 * 64, 10),
+    )
+    with torch.no_grad():
+        for layer, w, b in ((conv1, "conv1", "bias1"), (conv2, "conv2", "bias2")):
+            layer.weight.copy_(torch.from_numpy(params[w]))
+            layer.bias.copy_(torch.from_numpy(params[b]))
+        linear.weight.copy_(torch.from_numpy(params["W3"].T.copy()))
+        linear.bias.copy_(torch.from_numpy(params["b3"]))
+    blocks = [conv1, tnn.ReLU(), tnn.MaxPool2d(2), conv2, tnn.ReLU(), tnn.MaxPool2d(2)]
+    return tnn.Sequential(*blocks, tnn.Flatten(), linear)
+
+
+def cifar_torch_step(model, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+# -- one configuration: its problem, both steps, its arithmetic --------------------------------
+
+
+def step_flops(network, batch):
+    """Multiply-adds x 2 of one training step: every layer's forward, filter (weight) gradient and
+    input gradient products, except the first layer's input gradient, which nobody needs."""
+    if network == "ocr":
+        layers = [(784, 24, 25), (100, 48, 600), (1, 256, 1200), (1, 36, 256)]  # (positions, out, in)
+    else:
+        layers = [(1024, 32, 27), (256, 64, 288), (1, 10, 4096)]
+    total = sum(3 * 2 * batch * p * f * k for p, f, k in layers)
+    p, f, k = layers[0]
+    return total - 2 * batch * p * f * k
+
+
+def setup(config):
+    """(engine step, torch step factory) for one configuration, on the same data and weights."""
+    network, batch = CONFIGS[config]
+    if network == "ocr":
+        x, y, params = make_problem(batch)
+        engine, model_of, torch_fn = engine_step, torch_model, torch_step
+    else:
+        x, y, params = make_cifar_problem(batch)
+        engine, model_of, torch_fn = cifar_engine_step, cifar_torch_model, cifar_torch_step
+
+    def run_engine():
+        return engine(params, x, y)[0]
+
+    def make_torch():
         import torch
 
-        model = torch_model(params)
+        model = model_of(params)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        losses["torch"] = torch_step(model, optimizer, xt, yt)  # the first step, from the same weights
-        times["torch"] = min(_seconds(lambda: torch_step(model, optimizer, xt, yt)) for _ in range(repeats))
+        return lambda: torch_fn(model, optimizer, xt, yt)
+
+    return run_engine, make_torch
+
+
+def gemm_rate(size=1024, repeats=5):
+    """The machine's float32 matrix-product rate (FLOP/s), best of `repeats`, as numpy's BLAS gets it."""
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    a @ a
+    return 2 * size**3 / min(_seconds(lambda: a @ a) for _ in range(repeats))
+
+
+def time_steps(repeats, with_torch=True):
+    """Best-of-`repeats` seconds per step of the OCR CNN at batch 64, and both first losses."""
+    run_engine, make_torch = setup(f"ocr-{BATCH}")
+    losses = {"engine": run_engine()}  # the first step, from the initial weights (the step is pure)
+    times = {"engine": min(_seconds(run_engine) for _ in range(repeats))}
+    if with_torch:
+        run_torch = make_torch()
+        losses["torch"] = run_torch()  # the first step, from the same weights
+        times["torch"] = min(_seconds(run_torch) for _ in range(repeats))
     return times, losses
+
+
+def compare(config, repeats=10, block=3, with_torch=True):
+    """Engine and PyTorch step times (best and median, seconds), interleaved block by block.
+
+    Each round times `block` engine steps then `block` PyTorch steps; the first of each block is
+    dropped (it pays for the switch: the other library's worker threads and cached data). Also
+    returns the GEMM rate, measured between rounds, and the step's FLOPs.
+    """
+    network, batch = CONFIGS[config]
+    run_engine, make_torch = setup(config)
+    run_torch = make_torch() if with_torch else None
+    steps = {"engine": run_engine} | ({"torch": run_torch} if with_torch else {})
+    times = {name: [] for name in steps}
+    rates = []
+    for step in steps.values():
+        step()  # warm up
+    for _ in range(repeats):
+        for name, step in steps.items():
+            times[name] += [_seconds(step) for _ in range(block)][1:]
+        rates.append(gemm_rate(repeats=2))
+    flops = step_flops(network, batch)
+    result = {"config": config, "flops": flops, "gemm_flops_per_s": max(rates)}
+    for name, seconds in times.items():
+        best = min(seconds)
+        result[name] = {
+            "best_s": best,
+            "median_s": float(np.median(seconds)),
+            "gemm_fraction": flops / best / max(rates),
+        }
+    if with_torch:
+        result["ratio"] = result["engine"]["best_s"] / result["torch"]["best_s"]
+        result["median_ratio"] = result["engine"]["median_s"] / result["torch"]["median_s"]
+    return result
+
+
+# -- peak memory -------------------------------------------------------------------------------
+
+
+def _status(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def _measure_peak(framework, config, steps=3):
+    """In this process: resident memory growth over a few steps (and tracemalloc's peak for the engine)."""
+    import tracemalloc
+
+    run_engine, make_torch = setup(config)
+    step = run_engine if framework == "engine" else make_torch()
+    result = {}
+    rss = _status("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the high-water mark VmHWM to the current resident size
+    except OSError:
+        pass
+    for _ in range(steps):
+        step()
+    peak = _status("VmHWM")
+    if rss is not None and peak is not None:
+        result["rss_peak_bytes"] = peak - rss
+    if framework == "engine":
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        step()
+        result["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+    return result
+
+
+def peak_memory(framework, config):
+    """Peak memory of `framework`'s training step in a fresh process: growth of the resident set
+    over the steps (the high-water mark minus the resident size before them), and for the engine
+    tracemalloc's peak of numpy allocations. Bytes; {} where /proc is not available."""
+    code = (
+        "import json; from benchmarks.cnn_step import _measure_peak; "
+        f"print(json.dumps(_measure_peak({framework!r}, {config!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- the allocator ------------------------------------------------------------------------------
+
+
+def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=1 << 30):
+    """Ask glibc to keep freed memory for reuse instead of handing it back to the kernel.
+
+    By default glibc serves big arrays from fresh pages and trims its heap when a few freed arrays
+    sit at its top; each array then page-faults on first touch (here about 2.5 us per 4 KiB, so
+    several ms per training step). Fixed thresholds (the same as MALLOC_MMAP_THRESHOLD_ and
+    MALLOC_TRIM_THRESHOLD_ in the environment) keep the memory mapped. Process-wide: it affects
+    PyTorch in the same process too. Returns whether glibc accepted both settings.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(
+            libc.mallopt(m_mmap_threshold, mmap_threshold) and libc.mallopt(m_trim_threshold, trim_threshold)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+# -- standalone --------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("configs", nargs="*", default=list(CONFIGS), help=f"any of {', '.join(CONFIGS)}")
+    parser.add_argument("--repeats", type=int, default=10, help="rounds of interleaved blocks")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--keep-freed-memory", action="store_true", help="see keep_freed_memory (both frameworks)"
+    )
+    args = parser.parse_args(argv)
+    if args.keep_freed_memory and not keep_freed_memory():
+        print("mallopt is not available: timing with the default allocator", file=sys.stderr)
+    results = []
+    for config in args.configs:
+        result = compare(config, args.repeats)
+        if not args.no_memory:
+            result["memory"] = {name: peak_memory(name, config) for name in ("engine", "torch")}
+        results.append(result)
+        if not args.json:
+            _print_row(result, header=len(results) == 1)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr)
+
+
+def _print_row(r, header):
+    if header:
+        print("config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
+              "  GEMM GF/s  peak MB engine rss/traced  torch rss")  # fmt: skip
+    e, t = r["engine"], r["torch"]
+    mb = {k: {m: v / 2**20 for m, v in d.items()} for k, d in r.get("memory", {}).items()}
+    em, tm = mb.get("engine", {}), mb.get("torch", {})
+    nan = float("nan")
+    print(
+        f"{r['config']:9s} {r['flops'] / 1e9:5.2f}  {1e3 * e['best_s']:7.2f} ({1e3 * e['median_s']:6.2f})"
+        f"  {1e3 * t['best_s']:7.2f} ({1e3 * t['median_s']:6.2f})"
+        f"  {r['ratio']:5.2f} ({r['median_ratio']:4.2f})"
+        f"  {e['gemm_fraction']:.2f} / {t['gemm_fraction']:.2f}  {r['gemm_flops_per_s'] / 1e9:9.0f}"
+        f"  {em.get('rss_peak_bytes', nan):7.1f} / {em.get('traced_peak_bytes', nan):5.1f}"
+        f"  {tm.get('rss_peak_bytes', nan):7.1f}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -151,4 +151,4 @@ def test_conv2d_layer_adds_its_bias_per_channel_and_matches_torch():
         torch.tensor(x), torch.tensor(params["W"]), torch.tensor(params["b"]), padding=1
     )
     np.testing.assert_allclose(layers.conv2d(params, x, padding=1), expected.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(layers.global_avg_pool(x), x.mean(axis=(2, 3)))
+    np.testing.assert_allclose(tg.global_avg_pool(x), x.mean(axis=(2, 3)))

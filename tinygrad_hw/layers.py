@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .primitives import conv2d as _conv2d
-from .primitives import getitem, mean, reshape, sqrt, sum, var
+from .primitives import getitem, mean, reshape, sqrt, var
 from .tensor import primal, shape_of
 
 # -- normalisation -----------------------------------------------------------------------------
@@ -109,11 +109,6 @@ def conv2d_init(rng, in_channels, out_channels, kernel, dtype=np.float64):
 
 
 def conv2d(params, x, stride=1, padding=0):
-    """Convolve NCHW images with params['W'] (F, C, KH, KW) and add params['b'] (F,) per channel."""
-    out = _conv2d(x, params["W"], stride=stride, padding=padding)
-    return out + reshape(params["b"], (1, -1, 1, 1))
-
-
-def global_avg_pool(x):
-    """The mean of each channel over its height and width: (N, C, H, W) -> (N, C)."""
-    return sum(x, axis=(2, 3)) / (shape_of(x)[2] * shape_of(x)[3])
+    """Convolve NCHW images with params['W'] (F, C, KH, KW) and add params['b'] (F,) per channel
+    (the bias fused into the convolution, which adds it in place)."""
+    return _conv2d(x, params["W"], params["b"], stride=stride, padding=padding)

@@ -48,7 +48,7 @@ def forward(params, state, x, training):
     h = tg.max_pool2d(tg.relu(h), 2)
     h = layers.conv2d(params["conv2"], h, padding=1)
     h, bn2 = layers.batch_norm(params["bn2"], state["bn2"], h, training)
-    features = layers.global_avg_pool(tg.relu(h))
+    features = tg.global_avg_pool(tg.relu(h))
     return nn.dense(params["head"], features, activation=None), {"bn1": bn1, "bn2": bn2}
 
 

@@ -10,7 +10,7 @@ from plumbing to arithmetic to everything built on them:
   binary       maximum, minimum, clip, arctan2, hypot, logaddexp, mod; comparisons
   reductions   max, min, prod, logsumexp, cumsum (+ mean, var, std, norm, argmax)
   contractions einsum (+ dot, outer, inner, tensordot)
-  activations, losses, convolution
+  activations, losses, convolution, pooling, linalg
 """
 
 from ..tensor import Tensor
@@ -51,7 +51,7 @@ from .binary import (
     remainder,
 )
 from .contractions import cross, dot, einsum, inner, kron, outer, tensordot, vdot
-from .convolution import col2im, conv2d, conv_output_size, im2col, max_pool2d
+from .convolution import col2im, conv2d, conv2d_filter_grad, conv2d_input_grad, conv_output_size, im2col
 from .elementwise import (
     abs,
     absolute,
@@ -134,6 +134,7 @@ from .indexing import (
     vstack,
 )
 from .losses import mse, softmax_cross_entropy, sum_squared_error
+from .pooling import avg_pool2d, global_avg_pool, max_pool2d
 from .reductions import (
     amax,
     amin,
@@ -263,5 +264,6 @@ __all__ = [
     # contractions
     "dot", "outer", "inner", "vdot", "tensordot", "einsum", "kron", "cross",
     # convolution
-    "im2col", "col2im", "conv2d", "max_pool2d", "conv_output_size",
+    "im2col", "col2im", "conv2d", "conv2d_filter_grad", "conv2d_input_grad", "conv_output_size",
+    "max_pool2d", "avg_pool2d", "global_avg_pool",
 ]  # fmt: skip

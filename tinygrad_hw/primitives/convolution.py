@@ -1,25 +1,26 @@
-"""Convolution and max pooling on NCHW images, by im2col and a matrix product.
+"""Convolution and pooling on NCHW images, by im2col and a matrix product.
 
 `im2col` copies every receptive field of the (padded) input into one column of a matrix per
 image, (N, C*KH*KW, OH*OW), so a convolution with F filters of shape (C, KH, KW) becomes one
 (batched) matrix product with the (F, C*KH*KW) weight matrix, whose result (N, F, OH*OW) is
-already the NCHW output. In this layout the copy reads whole output rows at a time. `col2im` is
-its adjoint: it adds each column back into the window it came from. The two are each other's VJP,
-which keeps convolution differentiable to any order.
+already the NCHW output. `col2im` is its adjoint: it adds each column back into the window it came
+from. The two are each other's VJP. `conv2d_reference` is that readable convolution; `conv2d`
+computes the same in a layout that is fast on numpy (see the comment above it), with its two
+VJPs as primitives of their own, which keeps convolution differentiable to any order.
 
-Max pooling selects one element per window; its VJP routes the cotangent to the selected
-positions (through a one-hot mask when windows do not overlap, else with `index_add`).
+Pooling, which uses the same windows, lives in `pooling.py`.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..primitive import ShapeError, primitive
-from ..tensor import primal, shape_of
-from .indexing import getitem, index_add
-from .shape import reshape, sum, transpose
+from ..tensor import shape_of
+from .shape import broadcast_to, reshape, sum
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -88,6 +89,27 @@ def _(draw):
 
 
 # -- convolution -------------------------------------------------------------------------------
+#
+# The readable definition is `conv2d_reference` below: the filters as an (F, C*KH*KW) matrix times
+# im2col(x), one small product per image. The primitives compute the same thing in the layout
+# that numpy's copies and BLAS like best, "batch-last": (C, H, W, N) in memory.
+#
+#   * One GEMM per chunk of output rows over the whole batch, (F, K) x (K, rows*OW*N), instead of
+#     one small product per image.
+#   * A row (c, i, j) of the columns is channel c shifted by the kernel offset (i, j); with the
+#     batch innermost each of its image rows is a contiguous run of OW*N numbers, so im2col and
+#     col2im copy and add long runs (NCHW would give runs of OW, NHWC runs of C).
+#   * The result stays batch-last, returned as an (N, F, OH, OW) view. Elementwise numpy keeps
+#     the memory order of its input, so a per-channel bias, its gradient (a sum over one
+#     contiguous block per channel), ReLU and 2x2 pooling (runs of N) all see long runs, and the
+#     next convolution finds its input already batch-last. Only the network's input, and the
+#     flattening before a dense layer, are transposed (one copy each).
+#
+# conv2d is bilinear, so its two VJPs are the other two members of a closed family of three
+# primitives, each the adjoint of the others in one argument: `conv2d_input_grad` (the
+# transposed convolution: the columns' cotangent added back into the images, col2im) and
+# `conv2d_filter_grad` (the output cotangent times the columns). Each is differentiable again by
+# the other two, and their JVPs are the same primitives with the tangent in place of one argument.
 
 
 def _check_conv(x, w):
@@ -98,9 +120,8 @@ def _check_conv(x, w):
         )
 
 
-@primitive
-def conv2d(x, w, stride=1, padding=0):
-    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW)."""
+def conv2d_reference(x, w, stride=1, padding=0):
+    """The readable convolution: one (F, C*KH*KW) x (C*KH*KW, OH*OW) product per image."""
     _check_conv(x, w)
     f, _, kh, kw = w.shape
     n, _, h, wd = x.shape
@@ -108,150 +129,242 @@ def conv2d(x, w, stride=1, padding=0):
     return (w.reshape(f, -1) @ im2col(x, kh, kw, stride, padding)).reshape(n, f, oh, ow)
 
 
-def _conv2d_vjp_x(g, ans, x, w, stride=1, padding=0):
-    n, f = shape_of(g)[:2]
-    _, _, kh, kw = shape_of(w)
-    cols = transpose(reshape(w, (f, -1))) @ reshape(g, (n, f, -1))
-    return col2im(cols, shape_of(x), kh, kw, stride, padding)
+def _geometry(x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape
+    oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"a {kh}x{kw} window does not fit in padded images of shape {tuple(x_shape)}")
+    return n, c, h, w, oh, ow
 
 
-def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0):
-    n, f = shape_of(g)[:2]
-    _, _, kh, kw = shape_of(w)
-    cols = im2col(x, kh, kw, stride, padding)
-    per_image = reshape(g, (n, f, -1)) @ transpose(cols, (0, 2, 1))
-    return reshape(sum(per_image, axis=0), shape_of(w))
+# The columns live in a buffer reused, per thread, from one call to the next: a fresh
+# multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands big freed blocks
+# back to the kernel), which on the project's machine took longer than the product that read it.
+# Past _CHUNK_BYTES of columns (batch 256 and up), the output is produced a few rows at a time
+# to bound that buffer. Smaller chunks, meant to stay in cache, measured slower here: rewriting a
+# buffer that the other core's BLAS thread has just read is slow.
+_CHUNK_BYTES = 32 << 20
+_scratch = threading.local()
 
 
-conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w)
-conv2d.defjvp(  # bilinear: the tangent of each argument, convolved with the other
-    lambda t, ans, x, w, stride=1, padding=0: conv2d(t, w, stride, padding),
-    lambda t, ans, x, w, stride=1, padding=0: conv2d(x, t, stride, padding),
+def _buffer(name, shape, dtype):
+    """A reusable uninitialised array of `shape` (a view into a buffer kept for the next call)."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = _scratch.__dict__.get(name)
+    if buffer is None or buffer.size < size:
+        buffer = _scratch.__dict__[name] = np.empty(size, dtype=np.uint8)
+    return buffer[:size].view(dtype).reshape(shape)
+
+
+def _batch_last(x, padding=0, name=None):
+    """Images (N, C, H, W) as a (C, H + 2 padding, W + 2 padding, N) array: the kernels' layout.
+
+    A view when x already lies in memory that way (the output of conv2d and of everything
+    elementwise after it), else one copy (zero-padded in a reused buffer when `name` is given).
+    """
+    xb = x.transpose(1, 2, 3, 0)
+    if padding:
+        c, h, w, n = xb.shape
+        p = padding
+        padded = _buffer(name, (c, h + 2 * p, w + 2 * p, n), x.dtype)
+        padded[:, :p] = padded[:, p + h :] = padded[:, :, :p] = padded[:, :, p + w :] = 0
+        padded[:, p : p + h, p : p + w] = xb
+        return padded
+    return xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
+
+
+def _row_chunks(oh, bytes_per_row):
+    """Ranges of output rows whose columns take about _CHUNK_BYTES (at least one row each)."""
+    step = max(1, _CHUNK_BYTES // max(1, bytes_per_row))
+    return [(start, min(start + step, oh)) for start in range(0, oh, step)]
+
+
+def _shifted(i, j, stride, rows, ow):
+    """Index of what kernel offset (i, j) reads from batch-last padded images for output `rows`."""
+    first, last = rows
+    return np.s_[
+        :, i + stride * first : i + stride * (last - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride
+    ]
+
+
+def _columns(xb, kh, kw, stride, rows, ow):
+    """im2col for output rows `rows` of batch-last images xb: (C*KH*KW, R*OW*N), in a reused buffer.
+
+    Row (c, i, j) holds channel c shifted by the kernel offset (i, j); in the batch-last layout
+    each of its image rows is one contiguous run of OW*N numbers (at stride 1).
+    """
+    c, _, _, n = xb.shape
+    cols = _buffer("columns", (c, kh, kw, rows[1] - rows[0], ow, n), xb.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = xb[_shifted(i, j, stride, rows, ow)]
+    return cols.reshape(c * kh * kw, -1)
+
+
+def _output_rows(a, rows):
+    """Rows `rows` of a batch-last (F, OH, OW, N) array as an (F, R*OW*N) matrix view."""
+    return np.reshape(a[:, rows[0] : rows[1]], (a.shape[0], -1), copy=False)
+
+
+@primitive
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """Cross-correlate images x (N, C, H, W) with filters w (F, C, KH, KW) -> (N, F, OH, OW).
+
+    `b`, optional, is a bias per filter (F,), added in place to the product (cheaper than a
+    separate broadcast addition, which writes a second output-sized array).
+    """
+    _check_conv(x, w)
+    f, c, kh, kw = w.shape
+    if b is not None and np.shape(b) != (f,):
+        raise ShapeError(f"conv2d: the bias must have shape ({f},), one per filter, got {np.shape(b)}")
+    n, _, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
+    xb = _batch_last(x, padding, "padded")
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    weights = w.reshape(f, -1)  # (F, C*KH*KW), the columns' order
+    out = np.empty((f, oh, ow, n), dtype=dtype)
+    for rows in _row_chunks(oh, weights.shape[1] * ow * n * dtype.itemsize):
+        np.matmul(weights, _columns(xb, kh, kw, stride, rows, ow), out=_output_rows(out, rows))
+    if b is not None:
+        out += b.reshape(f, 1, 1, 1)
+    return out.transpose(3, 0, 1, 2)
+
+
+@primitive
+def conv2d_filter_grad(x, g, kernel_size, stride=1, padding=0):
+    """The filters' gradient of conv2d for images x and output cotangent g: (F, C, KH, KW)."""
+    kh, kw = kernel_size
+    n, c, _, _, oh, ow = _geometry(x.shape, kh, kw, stride, padding)
+    f = g.shape[1]
+    xb, gb = _batch_last(x, padding, "padded"), _batch_last(g)
+    dtype = np.result_type(x, g)
+    # Transposed, (K, F) = columns x g^T: 10-25% faster than g x columns^T for these long, thin
+    # products (OpenBLAS), and the same arithmetic.
+    grad = np.zeros((c * kh * kw, f), dtype=dtype)
+    product = np.empty_like(grad)
+    for rows in _row_chunks(oh, c * kh * kw * ow * n * dtype.itemsize):
+        np.matmul(_columns(xb, kh, kw, stride, rows, ow), _output_rows(gb, rows).T, out=product)
+        grad += product
+    return np.ascontiguousarray(grad.T).reshape(f, c, kh, kw)
+
+
+@primitive
+def conv2d_input_grad(g, w, x_shape, stride=1, padding=0):
+    """The images' gradient of conv2d for output cotangent g and filters w: the transposed convolution.
+
+    The columns' cotangent, w^T g, is added back into the window each column came from (col2im),
+    a chunk of output rows at a time: one addition per kernel offset, over runs of OW*N numbers.
+    """
+    f, c, kh, kw = w.shape
+    n, _, h, wd, oh, ow = _geometry(x_shape, kh, kw, stride, padding)
+    gb = _batch_last(g)
+    dtype = np.result_type(g, w)
+    weights = w.reshape(f, -1).T  # (C*KH*KW, F)
+    out = np.zeros((c, h + 2 * padding, wd + 2 * padding, n), dtype=dtype)
+    for rows in _row_chunks(oh, c * kh * kw * ow * n * dtype.itemsize):
+        cols = _buffer("columns", (c, kh, kw, rows[1] - rows[0], ow, n), dtype)
+        np.matmul(weights, _output_rows(gb, rows), out=cols.reshape(c * kh * kw, -1))
+        for i in range(kh):
+            for j in range(kw):
+                out[_shifted(i, j, stride, rows, ow)] += cols[:, i, j]
+    return out[:, padding : padding + h, padding : padding + wd].transpose(3, 0, 1, 2)
+
+
+def _kernel_size(w):
+    return tuple(shape_of(w)[2:])
+
+
+# Each VJP and JVP is one of the three primitives again.
+
+
+def _conv2d_vjp_x(g, ans, x, w, b=None, stride=1, padding=0):
+    return conv2d_input_grad(g, w, shape_of(x), stride, padding)
+
+
+def _conv2d_vjp_w(g, ans, x, w, b=None, stride=1, padding=0):
+    return conv2d_filter_grad(x, g, _kernel_size(w), stride, padding)
+
+
+def _conv2d_vjp_b(g, ans, x, w, b=None, stride=1, padding=0):
+    return sum(g, axis=(0, 2, 3))
+
+
+def _conv2d_jvp_b(t, ans, x, w, b=None, stride=1, padding=0):
+    return broadcast_to(reshape(t, (1, -1, 1, 1)), shape_of(ans))
+
+
+conv2d.defvjp(_conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
+conv2d.defjvp(
+    lambda t, ans, x, w, b=None, stride=1, padding=0: conv2d(t, w, stride=stride, padding=padding),
+    lambda t, ans, x, w, b=None, stride=1, padding=0: conv2d(x, t, stride=stride, padding=padding),
+    _conv2d_jvp_b,
 )
+
+
+def _filter_grad_vjp_x(gw, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_input_grad(g, gw, shape_of(x), stride, padding)
+
+
+def _filter_grad_vjp_g(gw, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d(x, gw, stride=stride, padding=padding)
+
+
+def _filter_grad_jvp_x(t, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_filter_grad(t, g, kernel_size, stride, padding)
+
+
+def _filter_grad_jvp_g(t, ans, x, g, kernel_size, stride=1, padding=0):
+    return conv2d_filter_grad(x, t, kernel_size, stride, padding)
+
+
+conv2d_filter_grad.defvjp(_filter_grad_vjp_x, _filter_grad_vjp_g)
+conv2d_filter_grad.defjvp(_filter_grad_jvp_x, _filter_grad_jvp_g)
+
+
+def _input_grad_vjp_g(gx, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d(gx, w, stride=stride, padding=padding)
+
+
+def _input_grad_vjp_w(gx, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_filter_grad(gx, g, _kernel_size(w), stride, padding)
+
+
+def _input_grad_jvp_g(t, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_input_grad(t, w, x_shape, stride, padding)
+
+
+def _input_grad_jvp_w(t, ans, g, w, x_shape, stride=1, padding=0):
+    return conv2d_input_grad(g, t, x_shape, stride, padding)
+
+
+conv2d_input_grad.defvjp(_input_grad_vjp_g, _input_grad_vjp_w)
+conv2d_input_grad.defjvp(_input_grad_jvp_g, _input_grad_jvp_w)
+
+
+def _conv_problem(draw):
+    """Shapes of images and filters and the geometry of a small convolution."""
+    shape, geometry = _conv_geometry_sample(draw)
+    filters = (draw.integer(1, 3), shape[1], geometry["kh"], geometry["kw"])
+    return shape, filters, {"stride": geometry["stride"], "padding": geometry["padding"]}
 
 
 @conv2d.defsample
 def _(draw):
-    shape, geometry = _conv_geometry_sample(draw)
-    filters = (draw.integer(1, 3), shape[1], geometry["kh"], geometry["kw"])
-    return [draw.array(shape), draw.array(filters)], {
-        "stride": geometry["stride"],
-        "padding": geometry["padding"],
-    }
+    shape, filters, params = _conv_problem(draw)
+    args = [draw.array(shape), draw.array(filters)]
+    if draw.choice([False, True]):
+        args.append(draw.array(filters[:1]))  # a bias
+    return args, params
 
 
-# -- max pooling -------------------------------------------------------------------------------
-
-
-def _pool_argmax(x, size, stride, padding):
-    """Index arrays (n, c, h, w), each shaped like the output, of every window's maximum in x."""
-    windows = _windows(x, size, size, stride, padding, pad_value=-np.inf)
-    n, c, oh, ow = windows.shape[:4]
-    flat = windows.reshape(n, c, oh, ow, size * size).argmax(axis=-1)
-    rows = np.arange(oh)[:, None] * stride + flat // size - padding
-    cols = np.arange(ow)[None, :] * stride + flat % size - padding
-    batch = np.arange(n)[:, None, None, None]
-    channel = np.arange(c)[None, :, None, None]
-    return np.broadcast_arrays(batch, channel, rows, cols)
-
-
-@primitive
-def max_pool2d(x, size=2, stride=None, padding=0):
-    """Maximum over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`."""
-    stride = stride or size
-    if stride == size and padding == 0:
-        return _tile_maximum(_tiles(x, size))
-    windows = _windows(x, size, size, stride, padding, pad_value=-np.inf)
-    return windows.max(axis=(-2, -1))
-
-
-def _tiles(x, size):
-    """The size * size strided slices of x, one per position inside a tile, cropped to whole tiles."""
-    if x.ndim != 4:
-        raise ShapeError(f"expected images as (N, C, H, W), got shape {x.shape}")
-    h, w = (x.shape[2] // size) * size, (x.shape[3] // size) * size
-    if h == 0 or w == 0:
-        raise ShapeError(f"a {size}x{size} window does not fit in images of shape {x.shape}")
-    return [x[:, :, i:h:size, j:w:size] for i in range(size) for j in range(size)]
-
-
-def _tile_maximum(tiles):
-    # Elementwise maxima of strided slices: numpy reduces small strided windows 40x slower.
-    result = tiles[0]
-    for tile in tiles[1:]:
-        result = np.maximum(result, tile)
-    return result
-
-
-def _tile_winners(tiles):
-    """For each tile position, where it holds its tile's maximum (the first one, on ties)."""
-    best = _tile_maximum(tiles)
-    taken = np.zeros(best.shape, dtype=bool)
-    winners = []
-    for tile in tiles:
-        won = (tile == best) & ~taken
-        taken |= won
-        winners.append(won)
-    return np.stack(winners)
-
-
-def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
-    stride = stride or size
-    if stride == size and padding == 0:
-        return unpool(g, _tile_winners(_tiles(primal(x), size)), size, shape_of(x))
-    index = tuple(_pool_argmax(primal(x), size, stride, padding))
-    return index_add(g, index, shape_of(x))
-
-
-def _max_pool2d_jvp(t, ans, x, size=2, stride=None, padding=0):
-    """The tangent at each window's maximum (the first one, on ties)."""
-    stride = stride or size
-    if stride == size and padding == 0:
-        return _unpool_vjp(t, ans, ans, _tile_winners(_tiles(primal(x), size)), size, shape_of(x))
-    return getitem(t, tuple(_pool_argmax(primal(x), size, stride, padding)))
-
-
-max_pool2d.defvjp(_max_pool2d_vjp)
-max_pool2d.defjvp(_max_pool2d_jvp)
-
-
-@primitive
-def unpool(g, winners, size, shape):
-    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`)."""
-    out = np.zeros(shape, dtype=g.dtype)
-    for k, won in enumerate(winners):
-        i, j = divmod(k, size)
-        out[:, :, i : g.shape[2] * size : size, j : g.shape[3] * size : size] = g * won
-    return out
-
-
-def _unpool_vjp(gg, ans, g, winners, size, shape):
-    total = 0
-    for k, won in enumerate(winners):
-        i, j = divmod(k, size)
-        picked = getitem(
-            gg,
-            (slice(None), slice(None), slice(i, g.shape[2] * size, size), slice(j, g.shape[3] * size, size)),
-        )
-        total = total + picked * won
-    return total
-
-
-unpool.defvjp(_unpool_vjp)
-unpool.defjvp(lambda t, ans, g, winners, size, shape: unpool(t, winners, size, shape))
-
-
-@unpool.defsample
+@conv2d_filter_grad.defsample
 def _(draw):
-    size = draw.integer(1, 3)
-    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
-    winners = _tile_winners(_tiles(draw.distinct(shape), size))
-    return [draw.array(winners.shape[1:])], {"winners": winners, "size": size, "shape": shape}
+    shape, filters, params = _conv_problem(draw)
+    out = conv2d(np.zeros(shape), np.zeros(filters), **params).shape
+    return [draw.array(shape), draw.array(out)], {"kernel_size": filters[2:], **params}
 
 
-@max_pool2d.defsample
+@conv2d_input_grad.defsample
 def _(draw):
-    size = draw.integer(1, 3)
-    stride, padding = draw.choice([None, 1]), draw.integer(0, size // 2)
-    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
-    return [draw.distinct(shape)], {"size": size, "stride": stride, "padding": padding}
+    shape, filters, params = _conv_problem(draw)
+    out = conv2d(np.zeros(shape), np.zeros(filters), **params).shape
+    return [draw.array(out), draw.array(filters)], {"x_shape": shape, **params}

@@ -1,0 +1,154 @@
+"""Convolution and pooling: the fast kernels against the readable definitions, forward-mode rules
+against the VJPs, and the layouts the kernels hand to each other."""
+
+import numpy as np
+import pytest
+
+import tinygrad_hw as tg
+from tinygrad_hw.primitives import convolution as cv
+from tinygrad_hw.primitives import pooling
+from tinygrad_hw.sampling import RandomDraw
+
+WITH_JVPS = [
+    cv.conv2d, cv.conv2d_filter_grad, cv.conv2d_input_grad, cv.im2col, cv.col2im,
+    pooling.max_pool2d, pooling.unpool, pooling.avg_pool2d, pooling.avg_unpool,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("prim", WITH_JVPS, ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", range(12))
+def test_each_jvp_is_the_transpose_of_its_vjp(prim, seed):
+    """<J v, u> = <v, J^T u> for every differentiable argument, on the primitive's own samples."""
+    draw = RandomDraw(seed)
+    args, params = prim.sample(draw)
+    ans = prim(*args, **params)
+    assert set(prim.jvps) == set(prim.vjps)
+    for i in range(len(args)):  # a trailing optional argument (a bias) may be absent
+        v = draw.array(np.shape(args[i]))
+        u = draw.array(np.shape(ans))
+        forward = prim.jvps[i](v, ans, *args, **params)
+        backward = prim.vjp_for(i)(u, ans, *args, **params)
+        assert np.shape(forward) == np.shape(ans) and np.shape(backward) == np.shape(args[i])
+        np.testing.assert_allclose(np.sum(forward * u), np.sum(v * backward), rtol=1e-10, atol=1e-12)
+
+
+def _layouts(x):
+    """x in three memory orders: NCHW, channels-last and batch-last (the kernels' own)."""
+    return {
+        "nchw": np.ascontiguousarray(x),
+        "nhwc": np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
+        "chwn": np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+    }
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 22])
+@pytest.mark.parametrize("stride, padding, k", [(1, 0, 3), (2, 1, 3), (1, 2, 5), (2, 0, 2), (1, 1, 1)])
+def test_the_kernels_match_the_readable_convolution_in_every_layout(
+    monkeypatch, chunk_bytes, stride, padding, k
+):
+    monkeypatch.setattr(cv, "_CHUNK_BYTES", chunk_bytes)  # 1: one output row per chunk
+    rng = np.random.default_rng(stride + 3 * padding + 7 * k)
+    x, w = rng.standard_normal((3, 4, 9, 8)), rng.standard_normal((5, 4, k, k))
+    expected = cv.conv2d_reference(x, w, stride, padding)
+    g = rng.standard_normal(expected.shape)
+    cols_cotangent = np.swapaxes(w.reshape(5, -1), 0, 1) @ g.reshape(3, 5, -1)
+    expected_dx = cv.col2im(cols_cotangent, x.shape, k, k, stride, padding)
+    expected_dw = np.einsum("nfp,nkp->fk", g.reshape(3, 5, -1), cv.im2col(x, k, k, stride, padding)).reshape(
+        w.shape
+    )
+    for name, xl in _layouts(x).items():
+        for gname, gl in _layouts(g).items():
+            np.testing.assert_allclose(
+                cv.conv2d(xl, w, stride=stride, padding=padding), expected, atol=1e-12, err_msg=name
+            )
+            dw = cv.conv2d_filter_grad(xl, gl, (k, k), stride, padding)
+            np.testing.assert_allclose(dw, expected_dw, atol=1e-11, err_msg=f"{name} {gname}")
+            dx = cv.conv2d_input_grad(gl, w, x.shape, stride, padding)
+            np.testing.assert_allclose(dx, expected_dx, atol=1e-11, err_msg=gname)
+
+
+def test_float32_stays_float32_through_a_cnn_step():
+    rng = np.random.default_rng(0)
+    params = {
+        "w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+        "b": np.zeros(4, np.float32),
+        "d": rng.standard_normal((4 * 4 * 4, 2)).astype(np.float32),
+    }
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    seen = []
+
+    def loss(p):
+        z = tg.conv2d(x, p["w"], padding=1) + tg.reshape(p["b"], (1, -1, 1, 1))
+        h = pooling.avg_pool2d(tg.max_pool2d(tg.relu(z), 2), 1)
+        seen.append(h.dtype)
+        return tg.sum(tg.reshape(h, (2, -1)) @ p["d"])
+
+    grads = tg.grad(loss)(params)
+    assert seen == [np.float32]
+    assert all(g.dtype == np.float32 for g in grads.values())
+    for prim, args in (
+        (cv.conv2d_filter_grad, (x, np.ones((2, 4, 6, 6), np.float32), (3, 3))),
+        (cv.conv2d_input_grad, (np.ones((2, 4, 6, 6), np.float32), params["w"], x.shape)),
+    ):
+        assert prim(*args).dtype == np.float32
+
+
+def test_max_pooling_routes_a_tie_to_the_first_maximum_only():
+    x = np.zeros((1, 1, 2, 4))
+    x[0, 0, :, 2:] = [[1.0, 3.0], [3.0, 3.0]]
+    grad = tg.grad(lambda v: tg.sum(tg.max_pool2d(v, 2) * np.array([[[[2.0, 5.0]]]])))(x)
+    np.testing.assert_array_equal(grad[0, 0], [[2.0, 0, 0, 5.0], [0, 0, 0, 0]])
+
+
+def test_max_pooling_gradient_keeps_the_layout_of_its_images():
+    rng = np.random.default_rng(1)
+    for name, x in _layouts(rng.standard_normal((3, 4, 6, 6))).items():
+        _, pullback = tg.vjp(lambda v: tg.max_pool2d(v, 2), x)
+        g = rng.standard_normal((3, 4, 3, 3))
+        (grad,) = pullback(g)
+        assert pooling._axis_order(grad) == pooling._axis_order(x), name
+        _, reference = tg.vjp(lambda v: tg.max_pool2d(v, 2), np.ascontiguousarray(x))
+        np.testing.assert_array_equal(grad, reference(g)[0])
+
+
+@pytest.mark.parametrize("size, stride, padding", [(2, None, 0), (3, 2, 1), (2, 1, 1), (3, None, 0)])
+def test_average_pooling_is_the_mean_of_each_zero_padded_window(size, stride, padding):
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((2, 3, 7, 6))
+    s = stride or size
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (7 + 2 * padding - size) // s + 1, (6 + 2 * padding - size) // s + 1
+    expected = np.empty((2, 3, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            expected[:, :, i, j] = padded[:, :, i * s : i * s + size, j * s : j * s + size].mean(axis=(2, 3))
+    np.testing.assert_allclose(pooling.avg_pool2d(x, size, stride, padding), expected, atol=1e-12)
+    tg.check_grads(lambda v: pooling.avg_pool2d(v, size, stride, padding), x, order=2)
+
+
+def test_global_average_pooling_is_the_mean_over_height_and_width():
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    np.testing.assert_allclose(pooling.global_avg_pool(x), x.mean(axis=(2, 3)), atol=1e-12)
+    tg.check_grads(pooling.global_avg_pool, x, order=2)
+
+
+def test_pooling_and_convolution_match_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    t = torch.from_numpy(x)
+    np.testing.assert_allclose(pooling.avg_pool2d(x, 3, 2, 1), F.avg_pool2d(t, 3, 2, 1).numpy(), atol=1e-12)
+    expected = F.conv2d(t, torch.from_numpy(w), torch.from_numpy(b), 2, 1).numpy()
+    np.testing.assert_allclose(cv.conv2d(x, w, b, 2, 1), expected, atol=1e-12)
+
+
+def test_a_fused_bias_is_the_bias_added_separately():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    separate = cv.conv2d(x, w, padding=1) + b.reshape(1, -1, 1, 1)
+    np.testing.assert_allclose(cv.conv2d(x, w, b, padding=1), separate, atol=1e-12)
+    tg.check_grads(lambda *a: cv.conv2d(*a, padding=1), x, w, b, order=2)
+    with pytest.raises(tg.ShapeError, match="bias"):
+        cv.conv2d(x, w, b[:3])

@@ -1,0 +1,230 @@
+"""Max and average pooling on NCHW images.
+
+Max pooling selects one element per window; its VJP routes the cotangent to the selected
+positions (through one-hot masks when windows tile the image, else with `index_add`), and `unpool`,
+that routing, is a primitive of its own so that the VJP can be differentiated again. Average
+pooling spreads each cotangent evenly over its window (`avg_unpool`, its adjoint).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import ShapeError, primitive
+from ..tensor import primal, shape_of
+from .convolution import _windows
+from .indexing import getitem, index_add
+from .reductions import mean
+
+# -- max pooling -------------------------------------------------------------------------------
+
+
+def _pool_argmax(x, size, stride, padding):
+    """Index arrays (n, c, h, w), each shaped like the output, of every window's maximum in x."""
+    windows = _windows(x, size, size, stride, padding, pad_value=-np.inf)
+    n, c, oh, ow = windows.shape[:4]
+    flat = windows.reshape(n, c, oh, ow, size * size).argmax(axis=-1)
+    rows = np.arange(oh)[:, None] * stride + flat // size - padding
+    cols = np.arange(ow)[None, :] * stride + flat % size - padding
+    batch = np.arange(n)[:, None, None, None]
+    channel = np.arange(c)[None, :, None, None]
+    return np.broadcast_arrays(batch, channel, rows, cols)
+
+
+def _tiled(size, stride, padding):
+    """Whether the windows tile the image: then pooling works on size * size strided slices."""
+    return (stride or size) == size and padding == 0
+
+
+@primitive
+def max_pool2d(x, size=2, stride=None, padding=0):
+    """Maximum over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`."""
+    if _tiled(size, stride, padding):
+        return _tile_maximum(_tiles(x, size))
+    windows = _windows(x, size, size, stride or size, padding, pad_value=-np.inf)
+    return windows.max(axis=(-2, -1))
+
+
+def _tiles(x, size):
+    """The size * size strided slices of x, one per position inside a tile, cropped to whole tiles."""
+    if x.ndim != 4:
+        raise ShapeError(f"expected images as (N, C, H, W), got shape {x.shape}")
+    h, w = (x.shape[2] // size) * size, (x.shape[3] // size) * size
+    if h == 0 or w == 0:
+        raise ShapeError(f"a {size}x{size} window does not fit in images of shape {x.shape}")
+    return [x[:, :, i:h:size, j:w:size] for i in range(size) for j in range(size)]
+
+
+def _tile_maximum(tiles):
+    # Elementwise maxima of strided slices: numpy reduces small strided windows 40x slower. The
+    # result keeps the memory order of x (numpy's default), whatever layout conv2d left it in.
+    if len(tiles) == 1:
+        return np.array(tiles[0])
+    result = np.maximum(tiles[0], tiles[1])
+    for tile in tiles[2:]:
+        np.maximum(result, tile, out=result)
+    return result
+
+
+def _tile_winners(tiles, best):
+    """For each tile position, where it holds its tile's maximum `best` (the first one, on ties)."""
+    taken = tiles[0] == best
+    winners = [taken]
+    for k, tile in enumerate(tiles[1:], 1):
+        holds = tile == best
+        winners.append(np.greater(holds, taken))  # holds and not taken (bools)
+        if k < len(tiles) - 1:
+            taken = taken | holds
+    return winners
+
+
+def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
+    if _tiled(size, stride, padding):
+        return unpool(g, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(x))
+    index = tuple(_pool_argmax(primal(x), size, stride or size, padding))
+    return index_add(g, index, shape_of(x))
+
+
+def _max_pool2d_jvp(t, ans, x, size=2, stride=None, padding=0):
+    """The tangent at each window's maximum (gathered with the same winners the VJP scatters to)."""
+    if _tiled(size, stride, padding):
+        return _pick(t, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(ans))
+    return getitem(t, tuple(_pool_argmax(primal(x), size, stride or size, padding)))
+
+
+max_pool2d.defvjp(_max_pool2d_vjp)
+max_pool2d.defjvp(_max_pool2d_jvp)
+
+
+def _axis_order(a):
+    """The axes of `a` from the largest stride to the smallest: its layout in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda axis: -a.strides[axis]))
+
+
+def _copy_like(a, like):
+    """A copy of `a` laid out in memory like `like` (same shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
+@primitive
+def unpool(g, winners, size, shape):
+    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`).
+
+    The result takes the memory order of the winners (that of the pooled images), so that the
+    elementwise VJPs before the pooling see one consistent layout.
+    """
+    like = winners[0]
+    out = np.empty_like(like, dtype=g.dtype, shape=shape)
+    if _axis_order(g) != _axis_order(like):  # one transposing copy beats four mismatched products
+        g = _copy_like(g, like)
+    h, w = g.shape[2] * size, g.shape[3] * size
+    out[:, :, h:] = 0  # rows and columns cropped off by the tiling get no gradient
+    out[:, :, :, w:] = 0
+    for k, won in enumerate(winners):
+        i, j = divmod(k, size)
+        np.multiply(g, won, out=out[:, :, i:h:size, j:w:size])
+    return out
+
+
+def _pick(gg, winners, size, pooled_shape):
+    """The value at each tile's winner: the adjoint of `unpool`, with engine operations."""
+    h, w = pooled_shape[2] * size, pooled_shape[3] * size
+    total = 0
+    for k, won in enumerate(winners):
+        i, j = divmod(k, size)
+        total = total + getitem(gg, (slice(None), slice(None), slice(i, h, size), slice(j, w, size))) * won
+    return total
+
+
+unpool.defvjp(lambda gg, ans, g, winners, size, shape: _pick(gg, winners, size, shape_of(g)))
+unpool.defjvp(lambda t, ans, g, winners, size, shape: unpool(t, winners, size, shape))
+
+
+@unpool.defsample
+def _(draw):
+    size = draw.integer(1, 3)
+    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
+    tiles = _tiles(draw.distinct(shape), size)
+    winners = _tile_winners(tiles, _tile_maximum(tiles))
+    return [draw.array(winners[0].shape)], {"winners": winners, "size": size, "shape": shape}
+
+
+@max_pool2d.defsample
+def _(draw):
+    size = draw.integer(1, 3)
+    stride, padding = draw.choice([None, 1]), draw.integer(0, size // 2)
+    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
+    return [draw.distinct(shape)], {"size": size, "stride": stride, "padding": padding}
+
+
+# -- average pooling ---------------------------------------------------------------------------
+
+
+@primitive
+def avg_pool2d(x, size=2, stride=None, padding=0):
+    """Mean over size x size windows of (N, C, H, W) images, `stride` defaulting to `size`.
+
+    Zero padding counts towards the mean (PyTorch's default, count_include_pad=True).
+    """
+    if _tiled(size, stride, padding):
+        tiles = _tiles(x, size)
+        total = np.array(tiles[0])
+        for tile in tiles[1:]:
+            total += tile
+    else:
+        total = _windows(x, size, size, stride or size, padding).sum(axis=(-2, -1))
+    total *= 1 / (size * size)
+    return total
+
+
+@primitive
+def avg_unpool(g, shape, size, stride=None, padding=0):
+    """The adjoint of `avg_pool2d`: each value of g spread evenly over its window of `shape`."""
+    stride = stride or size
+    n, c, h, w = shape
+    oh, ow = g.shape[2:]
+    out = np.zeros_like(g, shape=(n, c, h + 2 * padding, w + 2 * padding))
+    share = g * (1 / (size * size))
+    for i in range(size):
+        for j in range(size):
+            out[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += share
+    return out[:, :, padding : padding + h, padding : padding + w]
+
+
+avg_pool2d.defvjp(
+    lambda g, ans, x, size=2, stride=None, padding=0: avg_unpool(g, shape_of(x), size, stride, padding)
+)
+avg_pool2d.defjvp(lambda t, ans, x, size=2, stride=None, padding=0: avg_pool2d(t, size, stride, padding))
+avg_unpool.defvjp(
+    lambda gg, ans, g, shape, size, stride=None, padding=0: avg_pool2d(gg, size, stride, padding)
+)
+avg_unpool.defjvp(
+    lambda t, ans, g, shape, size, stride=None, padding=0: avg_unpool(t, shape, size, stride, padding)
+)
+
+
+def _avg_pool_problem(draw):
+    size = draw.integer(1, 3)
+    stride, padding = draw.choice([None, 1]), draw.integer(0, size // 2)
+    shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
+    return shape, {"size": size, "stride": stride, "padding": padding}
+
+
+@avg_pool2d.defsample
+def _(draw):
+    shape, params = _avg_pool_problem(draw)
+    return [draw.array(shape)], params
+
+
+@avg_unpool.defsample
+def _(draw):
+    shape, params = _avg_pool_problem(draw)
+    pooled = avg_pool2d(np.zeros(shape), **params).shape
+    return [draw.array(pooled)], {"shape": shape, **params}
+
+
+def global_avg_pool(x):
+    """Mean over the height and width of (N, C, H, W) images -> (N, C) (composite)."""
+    return mean(x, axis=(2, 3))
