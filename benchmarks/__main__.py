@@ -13,15 +13,9 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from tinygrad_hw.runs import (
-    add_common_arguments,
-    keep_freed_memory,
-    message,
-    positive_int,
-    run_command,
-    save_figure,
-    write_json,
-)
+from tinygrad_hw.app.cli import add_common_arguments, message, positive_int, run_command
+from tinygrad_hw.app.files import save_figure, write_json
+from tinygrad_hw.app.memory import keep_freed_memory
 
 from . import mlp_epoch, suite
 from . import report as report_module
@@ -93,7 +87,7 @@ def _parser():
         "--system-malloc",
         action="store_true",
         help="keep glibc's default of returning freed memory to the system (slower and noisier "
-        "for every version; by default the run keeps it, see tinygrad_hw.runs.keep_freed_memory)",
+        "for every version; by default the run keeps it, see tinygrad_hw.app.memory.keep_freed_memory)",
     )
     auto = verbs.add_parser(
         "autoencoder",
@@ -108,7 +102,7 @@ def _parser():
 
 def autoencoder_benchmark(args):
     from compression.autoencoder import init_autoencoder, loss
-    from tinygrad_hw import nn
+    from tinygrad_hw.app.training import fit
 
     if args.data_dir is not None:
         from ocr.data import load_nist36
@@ -117,7 +111,7 @@ def autoencoder_benchmark(args):
     else:
         x, source = np.random.default_rng(args.seed).random((10_152, 1024)).astype(np.float32), "random data"
     rng = np.random.default_rng(args.seed)
-    _, history = nn.fit(loss, init_autoencoder(rng), (x,), epochs=args.epochs, lr=3e-5, batch_size=36,
+    _, history = fit(loss, init_autoencoder(rng), (x,), epochs=args.epochs, lr=3e-5, batch_size=36,
                         rng=rng, loss_is_sum=True, description="autoencoder")  # fmt: skip
     seconds = history["seconds"][-1]
     verdict = "met" if seconds < 60 else "NOT met"

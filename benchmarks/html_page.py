@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tinygrad_hw.runs import write_bytes_atomic
+from tinygrad_hw.app.files import write_bytes_atomic
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tinygrad_hw.runs import message, write_json
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import write_json
 
 from .html_page import check_render, write_page
 

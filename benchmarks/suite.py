@@ -23,7 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ocr.scoring import error_rates
-from tinygrad_hw.runs import message, save_figure, write_bytes_atomic, write_json
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
 
 from . import autoencoder_epoch, cnn_step, figures, mlp_epoch, ocr_table, parity, primitive_overhead
 from .targets import speed_targets

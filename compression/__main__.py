@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tinygrad_hw.runs import add_common_arguments, keep_freed_memory, run_command
+from tinygrad_hw.app.cli import add_common_arguments, run_command
+from tinygrad_hw.app.memory import keep_freed_memory
 
 from . import run_command as run_verb
 

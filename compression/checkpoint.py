@@ -6,7 +6,8 @@ import json
 
 import numpy as np
 
-from tinygrad_hw.runs import UserError, load_arrays, save_arrays
+from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.files import load_arrays, save_arrays
 
 from .autoencoder import init_autoencoder
 

@@ -17,7 +17,8 @@ from skimage import transform
 
 from ocr.letters import to_gray
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, load_arrays, message, save_arrays, save_figure
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import load_arrays, save_arrays, save_figure
 
 from .autoencoder import decode, encode
 from .checkpoint import load_autoencoder

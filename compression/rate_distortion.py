@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio
 
-from tinygrad_hw.runs import message
+from tinygrad_hw.app.cli import message
 
 PCA_COMPONENTS = (8, 16, 32, 64, 128)
 JPEG_QUALITIES = (5, 10, 25, 50, 75, 90)

@@ -10,7 +10,9 @@ from matplotlib.ticker import NullFormatter
 
 from ocr.data import CLASS_NAMES, load_dataset
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, message, save_figure, write_json
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import save_figure, write_json
+from tinygrad_hw.app.training import TrainingDiverged, fit
 
 from . import rate_distortion
 from .autoencoder import autoencoder, count_parameters, decode, encode, init_autoencoder, loss
@@ -22,7 +24,7 @@ SHOWN_CLASSES = (0, 7, 18, 26, 30)  # A, H, S, 0, 4
 
 
 def add_arguments(parser):
-    from tinygrad_hw.runs import positive_float, positive_int
+    from tinygrad_hw.app.cli import positive_float, positive_int
 
     parser.add_argument("--epochs", type=positive_int, default=100,
                         help="training epochs (default: 100)")  # fmt: skip
@@ -44,10 +46,10 @@ def run(args):
     params = init_autoencoder(rng)
     start = time.perf_counter()
     try:
-        params, history = nn.fit(loss, params, (train,), epochs=args.epochs, lr=args.lr,
+        params, history = fit(loss, params, (train,), epochs=args.epochs, lr=args.lr,
                                  batch_size=args.batch_size, beta=0.9, rng=rng, loss_is_sum=True,
                                  description="training the autoencoder")  # fmt: skip
-    except nn.TrainingDiverged as error:
+    except TrainingDiverged as error:
         raise UserError(f"training diverged, no model written: {error}") from None
     seconds = time.perf_counter() - start
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from tinygrad_hw.runs import UserError, message
+from tinygrad_hw.app.cli import UserError, message
 
 CLASS_NAMES = tuple(string.ascii_uppercase + string.digits)
 SPLITS = ("train", "valid", "test")

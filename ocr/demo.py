@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from tinygrad_hw.runs import message, save_figure, write_json
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import save_figure, write_json
 
 from .model_store import load_model
 from .models import MODELS

@@ -17,21 +17,6 @@ def _upright(column):
     return np.asarray(column).reshape(32, 32).T
 
 
-def curves(history, title):
-    """Accuracy (train and valid) and loss (train and valid, per sample) over epochs."""
-    fig = Figure(figsize=(10, 3.8))
-    acc, loss = fig.subplots(1, 2)
-    epochs = np.arange(1, len(history["train_accuracy"]) + 1)
-    for split in ("train", "valid"):
-        acc.plot(epochs, history[f"{split}_accuracy"], label=split)
-        loss.plot(epochs, history[f"{split}_loss"], label=split)
-    acc.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
-    loss.set(xlabel="epoch", ylabel="cross-entropy per sample", title=f"{title}: loss")
-    acc.legend()
-    loss.legend()
-    return fig
-
-
 def lr_sweep(histories, best):
     """Validation accuracy and loss over epochs for each learning rate of the sweep."""
     fig = Figure(figsize=(10, 3.8))

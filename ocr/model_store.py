@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, message
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.cli import UserError, message
 
 from .data import load_dataset
 from .models import cnn
-from .synthetic import cache_dir
 from .training import DEFAULTS, load_checkpoint, save_checkpoint, train_model
 
 _MODEL_RANK = {"mlp": 0, "cnn": 1}

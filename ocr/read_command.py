@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image, UnidentifiedImageError
 
-from tinygrad_hw.runs import UserError, message, save_figure, write_json
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import save_figure, write_json
 
 from .model_store import load_model
 from .models import MODELS

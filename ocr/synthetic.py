@@ -11,7 +11,6 @@ framed like the NIST36 stand-in (the longer side 18-24 px of 32, centred), store
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +21,9 @@ from matplotlib.path import Path as GlyphPath
 from matplotlib.textpath import TextPath
 from scipy import ndimage
 
-from tinygrad_hw.runs import load_arrays, message, save_arrays
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import load_arrays, save_arrays
 
 from .data import CLASS_NAMES, SPLITS, Split
 
@@ -114,13 +115,6 @@ def make_split(name: str, seed: int = 0, size: int | None = None) -> Split:
         font = fonts[rng.integers(len(fonts))]
         images[i] = render(rng, font, CLASS_NAMES[label]).T.ravel()
     return Split(images, labels)
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("TINYGRAD_HW_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tinygrad_hw"
-    )
-    return Path(root)
 
 
 def load_synthetic(seed: int = 0) -> dict[str, Split]:

@@ -7,7 +7,10 @@ import time
 import numpy as np
 
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, message, positive_float, positive_int, save_figure, write_json
+from tinygrad_hw.app.cli import UserError, message, positive_float, positive_int
+from tinygrad_hw.app.figures import training_curves
+from tinygrad_hw.app.files import save_figure, write_json
+from tinygrad_hw.app.training import TrainingDiverged
 
 from . import figures
 from .data import SPLITS, load_dataset
@@ -58,7 +61,7 @@ def run(args):
     try:
         initial, params, history = train(config["lr"], f"training {args.model}")
         sweep = _sweep(train, config["lr"], history, params, initial) if args.lr_sweep else None
-    except nn.TrainingDiverged as error:
+    except TrainingDiverged as error:
         raise UserError(f"training diverged: {error}") from None
     if sweep is not None:
         config["lr"], initial, params, history = sweep["best_lr"], *sweep["best_run"]
@@ -125,7 +128,7 @@ def _sweep(train, lr, history, params, initial):
     for other in (lr / 10, lr * 10):
         try:
             runs[other] = train(other, f"sweep lr {other:g}")
-        except nn.TrainingDiverged as error:
+        except TrainingDiverged as error:
             message(f"lr {other:g} diverged ({error}); it is left out of the sweep")
     best = max(runs, key=lambda k: runs[k][2]["valid_accuracy"][-1])
     return {"histories": {k: r[2] for k, r in runs.items()}, "best_lr": best, "best_run": runs[best]}
@@ -133,7 +136,7 @@ def _sweep(train, lr, history, params, initial):
 
 def _write_figures(args, initial, params, history, splits, confusion, sweep):
     out, name = args.out, args.model
-    save_figure(out / "curves.png", figures.curves(history, name))
+    save_figure(out / "curves.png", training_curves(history, name))
     save_figure(out / "confusion.png", figures.confusion(confusion, f"{name}: test confusion matrix"))
     if sweep is not None:
         save_figure(out / "lr_sweep.png", figures.lr_sweep(sweep["histories"], sweep["best_lr"]))

@@ -1,6 +1,6 @@
 """Training the character classifiers: augmentation, the learning-rate sweep, checkpoints.
 
-The loop itself is the engine's `nn.train_classifier`; this module adds what is specific to
+The loop itself is the application layer's `train_classifier`; this module adds what is specific to
 characters: small random distortions of the training images (the same character a little rotated,
 scaled, sheared or off-centre is still the same character, and seeing it so keeps a small model
 from memorising pixel positions), checkpoints, and confusion statistics.
@@ -14,7 +14,9 @@ import numpy as np
 from scipy import ndimage
 
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, load_arrays, save_arrays
+from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.files import load_arrays, save_arrays
+from tinygrad_hw.app.training import train_classifier
 
 from .data import CLASS_NAMES
 from .models import CLASSES, MODELS
@@ -65,7 +67,7 @@ def train_model(name, splits, *, epochs, lr, batch_size, beta=0.9, augment=True,
     init, model = MODELS[name]
     rng = np.random.default_rng(seed)
     initial = init(rng, hidden=hidden) if name == "mlp" else init(rng)
-    trained, history = nn.train_classifier(
+    trained, history = train_classifier(
         model, initial, (splits["train"].x, splits["train"].y), (splits["valid"].x, splits["valid"].y),
         epochs=epochs, lr=nn.cosine_schedule(lr, epochs), batch_size=batch_size, beta=beta, rng=rng,
         augment=distort_images if augment else None, progress=progress,

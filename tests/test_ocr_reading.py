@@ -189,7 +189,7 @@ def test_read_reports_each_bad_input_in_one_line_and_goes_on(tmp_path, page, sma
 
 def test_read_refuses_a_huge_image_in_one_line(tmp_path, small_model, monkeypatch):
     import ocr.read_command as read_command
-    from tinygrad_hw.runs import UserError
+    from tinygrad_hw.app.cli import UserError
 
     Image.fromarray(np.full((300, 400), 255, np.uint8)).save(tmp_path / "big.png")
     monkeypatch.setattr(read_command, "MAX_PIXELS", 100_000)

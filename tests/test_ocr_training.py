@@ -21,7 +21,7 @@ from ocr.training import (
     save_checkpoint,
     train_model,
 )
-from tinygrad_hw.runs import UserError
+from tinygrad_hw.app.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from PIL import Image
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from tinygrad_hw.runs import UserError  # noqa: E402
+from tinygrad_hw.app.cli import UserError  # noqa: E402
 from torch_track.cifar_task import load_cifar10, transforms  # noqa: E402
 from torch_track.cnn import PhotoConvNet  # noqa: E402
 from torch_track.common import load_state  # noqa: E402

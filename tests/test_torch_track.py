@@ -137,7 +137,7 @@ def test_gzip_idx_files_are_prepared_for_torchvisions_mnist_and_emnist(tmp_path)
 
 
 def test_missing_idx_data_is_one_line_that_says_it_cannot_be_downloaded(tmp_path):
-    from tinygrad_hw.runs import UserError
+    from tinygrad_hw.app.cli import UserError
     from torch_track.idx_cache import prepare
 
     with pytest.raises(UserError, match="no gzip IDX files of MNIST there.*cannot be downloaded"):

@@ -7,7 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
-from tinygrad_hw.runs import add_common_arguments, keep_freed_memory, positive_int, run_command
+from tinygrad_hw.app.cli import add_common_arguments, positive_int, run_command
+from tinygrad_hw.app.memory import keep_freed_memory
 
 # task -> (one-line help, description, default epochs)
 TASKS = {

@@ -16,7 +16,8 @@ import torchvision
 from torch.utils.data import DataLoader, random_split
 from torchvision.transforms import v2
 
-from tinygrad_hw.runs import UserError, message, write_json
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_json
 
 from .cnn import PhotoConvNet
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tinygrad_hw.runs import UserError, save_figure, write_bytes_atomic
+from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.figures import training_curves
+from tinygrad_hw.app.files import save_figure, write_bytes_atomic
 
 
 def pick_device(requested: str | None) -> torch.device:
@@ -95,9 +97,7 @@ def train(
 
 
 def write_curves(path, history, title):
-    from ocr.figures import curves
-
-    save_figure(path, curves(history, title))
+    save_figure(path, training_curves(history, title))
 
 
 def seed_everything(seed):

@@ -33,9 +33,10 @@ from ocr.models import CLASSES, MODELS
 from ocr.read_command import labelled_photos
 from ocr.reading import read
 from ocr.scoring import error_rates
-from ocr.synthetic import cache_dir
 from ocr.training import load_checkpoint
-from tinygrad_hw.runs import UserError, message, write_json
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_json
 
 from .common import pick_device, save_state, write_curves
 from .idx_cache import prepare

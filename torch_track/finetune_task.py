@@ -16,7 +16,8 @@ import torch
 import torchvision
 from torch import nn
 
-from tinygrad_hw.runs import UserError, message, write_json
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_json
 
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves
 from .image_folders import image_loaders, load_image_folders

@@ -13,7 +13,8 @@ import gzip
 import shutil
 from pathlib import Path
 
-from tinygrad_hw.runs import UserError, message, write_bytes_atomic
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_bytes_atomic
 
 
 def prepare(data_dir: Path | None, cache_root: Path, name: str) -> Path:

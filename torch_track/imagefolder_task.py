@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from tinygrad_hw.runs import UserError, message, write_json
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_json
 
 from .cnn import PhotoConvNet
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves

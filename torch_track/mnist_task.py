@@ -10,8 +10,9 @@ import torch
 import torchvision
 from torch.utils.data import DataLoader, random_split
 
-from ocr.synthetic import cache_dir
-from tinygrad_hw.runs import message, write_json
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import write_json
 
 from .cnn import CharCNN
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves

@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ocr.data import load_dataset
 from ocr.training import distort_images
-from tinygrad_hw.runs import message, write_json
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import write_json
 
 from .cnn import CharCNN
 from .common import evaluate, pick_device, save_state, seed_everything, train, write_curves
