@@ -105,7 +105,7 @@ def autoencoder_benchmark(args):
     from tinygrad_hw.app.training import fit
 
     if args.data_dir is not None:
-        from ocr.data import load_nist36
+        from ocr.nist36 import load_nist36
 
         x, source = load_nist36(args.data_dir)["train"].x, "NIST36 training split"
     else:

@@ -179,7 +179,7 @@ def compression_part(data_dir, out, settings, seed):
 
 
 def run(args):
-    from ocr.data import load_dataset
+    from ocr.nist36 import load_dataset
 
     settings = SETTINGS["quick" if args.quick else "full"]
     with_torch = torch_available()

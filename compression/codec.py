@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.io
-from matplotlib.figure import Figure
 from skimage import transform
 
 from ocr.letters import to_gray
+from ocr.nist36 import SIDE, load_images, stored, upright
 from tinygrad_hw import nn
 from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.figures import image_grid
 from tinygrad_hw.app.files import load_arrays, save_arrays, save_figure
 
 from .autoencoder import decode, encode
@@ -31,24 +31,13 @@ def read_rows(paths):
         if not path.exists():
             raise UserError(f"{path}: no such file")
         if path.suffix.lower() == ".mat":
-            rows.append(_mat_rows(path))
+            rows.append(load_images(path))
         else:
             from ocr.read_command import load_image
 
-            image = transform.resize(to_gray(load_image(path)), (32, 32), anti_aliasing=True)
-            rows.append(image.T.reshape(1, -1))  # stored transposed, like NIST36
+            image = transform.resize(to_gray(load_image(path)), (SIDE, SIDE), anti_aliasing=True)
+            rows.append(stored(image)[None])
     return np.concatenate(rows).astype(np.float32)
-
-
-def _mat_rows(path):
-    try:
-        contents = scipy.io.loadmat(path)
-    except Exception as error:
-        raise UserError(f"{path}: not a readable MATLAB .mat file ({error})") from None
-    data = [v for k, v in contents.items() if k.endswith("_data")]
-    if len(data) != 1 or data[0].ndim != 2 or data[0].shape[1] != 1024:
-        raise UserError(f"{path}: expected one <split>_data array of N x 1024 images")
-    return data[0]
 
 
 def run_encode(args):
@@ -73,13 +62,6 @@ def run_decode(args):
     message("rows are in the NIST36 layout: row.reshape(32, 32).T is upright")
 
 
-def _sheet(rows, columns=10):
-    shown = rows[:100]
-    lines = int(np.ceil(len(shown) / columns))
-    fig = Figure(figsize=(columns * 0.6, lines * 0.6))
-    axes = np.atleast_1d(fig.subplots(lines, columns, squeeze=False)).ravel()
-    for ax in axes:
-        ax.axis("off")
-    for ax, row in zip(axes, shown):
-        ax.imshow(row.reshape(32, 32).T, cmap="gray", vmin=0, vmax=1)
-    return fig
+def _sheet(rows):
+    """The first 100 decoded images, upright, ten to a line."""
+    return image_grid(upright(rows[:100]), columns=10, cell=(0.6, 0.6))

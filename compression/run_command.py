@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from ocr.data import CLASS_NAMES, load_dataset
+from ocr.nist36 import CLASS_NAMES, load_dataset, upright
 from tinygrad_hw import nn
 from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.files import save_figure, write_json
@@ -128,7 +128,7 @@ def _reconstructions(splits, ae_valid, pca_test):
         images = (splits["valid"].x[v], ae_valid[v], splits["test"].x[t], pca_test[t])
         for col, image in enumerate(images):
             ax = axes[row, col]
-            ax.imshow(np.clip(image, 0, 1).reshape(32, 32).T, cmap="gray", vmin=0, vmax=1)
+            ax.imshow(upright(np.clip(image, 0, 1)), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:

@@ -1,7 +1,7 @@
 """The classifier's figures, as matplotlib Figures (saved by the caller).
 
 Weights and images are stored like the NIST36 rows (transposed), so every 32 x 32 picture here
-is drawn as `column.reshape(32, 32).T`, the right way up.
+is drawn through `nist36.upright`, the right way up.
 """
 
 from __future__ import annotations
@@ -10,11 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from mpl_toolkits.axes_grid1 import ImageGrid
 
-from .data import CLASS_NAMES
-
-
-def _upright(column):
-    return np.asarray(column).reshape(32, 32).T
+from .nist36 import CLASS_NAMES, upright
 
 
 def lr_sweep(histories, best):
@@ -42,7 +38,7 @@ def first_layer_weights(W1, title):
     for ax, unit in zip(grid, range(side * side)):
         ax.axis("off")
         if unit < units:
-            ax.imshow(_upright(W1[:, unit]), cmap="gray")
+            ax.imshow(upright(W1[:, unit]), cmap="gray")
     fig.suptitle(title)
     return fig
 
@@ -56,7 +52,7 @@ def second_layer(params, valid, classes=(0, 1, 26), model=None):
     for row, i in zip(axes, classes):
         template = np.eye(len(CLASS_NAMES))[i] @ params["W2"].T @ params["W1"].T
         best = int(np.argmax(logits[:, i]))
-        row[0].imshow(_upright(template), cmap="gray")
+        row[0].imshow(upright(template), cmap="gray")
         row[0].set_title(f"{CLASS_NAMES[i]}: onehot @ W2.T @ W1.T", fontsize=8)
         row[1].imshow(valid.upright(best), cmap="gray", vmin=0, vmax=1)
         row[1].set_title(f"valid image maximising output {CLASS_NAMES[i]}", fontsize=8)

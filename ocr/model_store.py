@@ -15,8 +15,8 @@ from tinygrad_hw import nn
 from tinygrad_hw.app.cache import cache_dir
 from tinygrad_hw.app.cli import UserError, message
 
-from .data import load_dataset
 from .models import cnn
+from .nist36 import load_dataset
 from .training import DEFAULTS, load_checkpoint, save_checkpoint, train_model
 
 _MODEL_RANK = {"mlp": 0, "cnn": 1}

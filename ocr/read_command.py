@@ -11,10 +11,12 @@ from matplotlib.patches import Rectangle
 from PIL import Image, UnidentifiedImageError
 
 from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.figures import image_grid
 from tinygrad_hw.app.files import save_figure, write_json
 
 from .model_store import load_model
 from .models import MODELS
+from .nist36 import upright
 from .reading import read
 from .scoring import character_errors
 
@@ -143,14 +145,4 @@ def boxes_figure(image, boxes, predicted):
 
 def crops_figure(rows, predicted):
     """Every 32 x 32 crop the classifier saw, upright, titled with its prediction."""
-    count = max(len(rows), 1)
-    columns = min(12, count)
-    lines = int(np.ceil(count / columns))
-    fig = Figure(figsize=(columns * 0.8, lines * 0.95))
-    axes = np.atleast_1d(fig.subplots(lines, columns, squeeze=False)).ravel()
-    for ax in axes:
-        ax.axis("off")
-    for ax, row, char in zip(axes, rows, predicted):
-        ax.imshow(row.reshape(32, 32).T, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(char, fontsize=8)
-    return fig
+    return image_grid(upright(rows), titles=predicted)

@@ -18,8 +18,8 @@ from skimage import morphology, transform
 
 from tinygrad_hw import nn
 
-from .data import CLASS_NAMES
 from .letters import locate_letters
+from .nist36 import CLASS_NAMES, PIXELS, SIDE, stored
 
 CHAR_SIDE = 24  # the side of the square a character is fitted into, in the 32 x 32 box
 STROKE = 3.25  # stroke width there: these two make crops match the stand-in (22 px, 3.1 px medians)
@@ -97,11 +97,11 @@ def consistent_classes(scores, groups):
 def crop_rows(letters):
     """NIST36-style rows (N x 1024, stored transposed), one per box, from only that box's own ink
     (a neighbour reaching into the box is left out)."""
-    rows = np.empty((len(letters.boxes), 1024), dtype=np.float32)
+    rows = np.empty((len(letters.boxes), PIXELS), dtype=np.float32)
     for k, (box, members) in enumerate(zip(letters.boxes, letters.members)):
         y1, x1, y2, x2 = np.round(np.asarray(box) * letters.scale).astype(int)
         ink = np.isin(letters.labels[y1:y2, x1:x2], members)
-        rows[k] = _normalised(ink).T.ravel()
+        rows[k] = stored(_normalised(ink))
     return rows
 
 
@@ -117,8 +117,8 @@ def _normalised(ink):
     top, left = (side - h) // 2, (side - w) // 2
     square[top : top + h, left : left + w] = redrawn
     small = transform.resize(square, (CHAR_SIDE, CHAR_SIDE), anti_aliasing=True)
-    box = np.zeros((32, 32))
-    offset = (32 - CHAR_SIDE) // 2
+    box = np.zeros((SIDE, SIDE))
+    offset = (SIDE - CHAR_SIDE) // 2
     box[offset : offset + CHAR_SIDE, offset : offset + CHAR_SIDE] = small
     return 1 - np.clip(box / max(box.max(), 1e-6), 0, 1)
 
@@ -128,7 +128,7 @@ def read(image, model, params):
     letters = locate_letters(image)
     boxes = letters.boxes
     if len(boxes) == 0:
-        return "", boxes, np.zeros((0, 1024), np.float32), []
+        return "", boxes, np.zeros((0, PIXELS), np.float32), []
     rows = crop_rows(letters)
     lines_of_boxes = group_lines(boxes)
     groups = [run for line in lines_of_boxes for run in runs(boxes, line)]

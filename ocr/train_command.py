@@ -13,8 +13,8 @@ from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.app.training import TrainingDiverged
 
 from . import figures
-from .data import SPLITS, load_dataset
 from .models import MODELS
+from .nist36 import SPLITS, load_dataset
 from .training import DEFAULTS, confusion_matrix, most_confused, save_checkpoint, train_model
 
 CHECKPOINT = "model.npz"

@@ -11,43 +11,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from scipy import ndimage
 
 from tinygrad_hw import nn
 from tinygrad_hw.app.cli import UserError
 from tinygrad_hw.app.files import load_arrays, save_arrays
 from tinygrad_hw.app.training import train_classifier
 
-from .data import CLASS_NAMES
 from .models import CLASSES, MODELS
-
-SIDE = 32
-
-
-def distort_images(rng, rows, max_shift=2, max_degrees=8, scale_range=0.1, max_shear=0.15):
-    """Each image through its own small random affine map: rotation, scale, shear and shift.
-
-    The same handwritten character slants, grows and leans a little from writer to writer; one
-    `map_coordinates` call over the whole batch resamples every image with its own map.
-    """
-    n = len(rows)
-    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))
-    cos, sin = np.cos(angle), np.sin(angle)
-    shear = rng.uniform(-max_shear, max_shear, n)
-    scale = rng.uniform(1 - scale_range, 1 + scale_range, (n, 2))
-    ones, zeros = np.ones(n), np.zeros(n)
-    rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
-    shearing = np.stack([np.stack([ones, shear], -1), np.stack([zeros, ones], -1)], -2)
-    forward = rotation @ shearing * scale[:, None, :]  # source offset -> output offset
-    centre = (SIDE - 1) / 2
-    grid = np.indices((SIDE, SIDE)).reshape(2, -1) - centre
-    shift = rng.integers(-max_shift, max_shift + 1, (n, 2, 1))
-    source = np.linalg.inv(forward) @ (grid[None] - shift) + centre  # (n, 2, 1024)
-    batch = np.broadcast_to(np.arange(n)[:, None], (n, SIDE * SIDE))
-    coords = np.stack([batch, source[:, 0], source[:, 1]]).reshape(3, -1)
-    out = ndimage.map_coordinates(rows.reshape(n, SIDE, SIDE), coords, order=1, cval=1.0)
-    return out.reshape(n, -1).astype(rows.dtype)
-
+from .nist36 import CLASS_NAMES, distort_images
 
 # -- training one model ----------------------------------------------------------------------
 

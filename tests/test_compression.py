@@ -15,7 +15,7 @@ from compression.autoencoder import count_parameters, init_autoencoder, loss
 from compression.checkpoint import load_autoencoder, save_autoencoder
 from compression.pca import fit_pca
 from compression.rate_distortion import jpeg_point, mean_psnr
-from ocr.synthetic import make_split
+from ocr.nist36 import make_split
 from tinygrad_hw.app.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from skimage import transform
 
-from ocr.data import CLASS_NAMES
 from ocr.letters import find_letters
+from ocr.nist36 import CLASS_NAMES
 from ocr.page import make_page
 from ocr.reading import consistent_classes, group_lines, runs, word_breaks
 from ocr.scoring import character_errors, edit_distance, normalise
@@ -145,7 +145,7 @@ def _ocr(*args, env=None):
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
     """A quickly trained MLP on the embedded generator, as a checkpoint for the commands."""
-    from ocr.synthetic import make_split
+    from ocr.nist36 import make_split
     from ocr.training import save_checkpoint, train_model
 
     splits = {s: make_split(s, 0, size=36 * n) for s, n in (("train", 40), ("valid", 5), ("test", 5))}

@@ -10,12 +10,10 @@ import pytest
 import scipy.io
 
 import tinygrad_hw as tg
-from ocr.data import load_nist36
 from ocr.models import cnn, init_cnn, init_mlp, mlp
-from ocr.synthetic import make_split
+from ocr.nist36 import distort_images, load_nist36, make_split
 from ocr.training import (
     confusion_matrix,
-    distort_images,
     load_checkpoint,
     most_confused,
     save_checkpoint,

@@ -11,7 +11,7 @@ import scipy.io
 
 import tinygrad_hw as tg
 from ocr.models import init_mlp, mlp
-from ocr.synthetic import make_split
+from ocr.nist36 import make_split
 
 torch = pytest.importorskip("torch")
 
@@ -170,7 +170,7 @@ def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
 
 
 def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_path):
-    from ocr.data import load_nist36
+    from ocr.nist36 import load_nist36
     from torch_track.emnist_task import emnist_rows, stand_in_rows
     from torch_track.idx_cache import prepare
 
@@ -218,7 +218,7 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
 
 
 def test_embedded_glyphs_are_mixed_in_equally_for_every_class():
-    from ocr.data import Split
+    from ocr.nist36 import Split
     from torch_track.emnist_task import mix_in_glyphs
 
     labels = np.concatenate([np.repeat(np.arange(36), 5), np.full(20, 7)])  # class 7 (H) has 25 rows

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 import torchvision
 
-from ocr.data import Split
 from ocr.model_store import best_checkpoint
 from ocr.models import CLASSES, MODELS
+from ocr.nist36 import Split, load_synthetic
 from ocr.read_command import labelled_photos
 from ocr.reading import read
 from ocr.scoring import error_rates
@@ -76,8 +76,6 @@ def make_splits(rows, classes, seed, per_class=PER_CLASS) -> dict[str, Split]:
 
 def mix_in_glyphs(train: Split, seed, per_class=GLYPHS_PER_CLASS) -> Split:
     """`train` with `per_class` of the embedded default's training glyphs of every class added."""
-    from ocr.synthetic import load_synthetic
-
     glyphs = load_synthetic(seed)["train"]
     chosen = np.concatenate([np.flatnonzero(glyphs.y == c)[:per_class] for c in range(CLASSES)])
     return Split(np.concatenate([train.x, glyphs.x[chosen]]), np.concatenate([train.y, glyphs.y[chosen]]))

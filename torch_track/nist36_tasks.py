@@ -9,8 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from ocr.data import load_dataset
-from ocr.training import distort_images
+from ocr.nist36 import distort_images, load_dataset
 from tinygrad_hw.app.cli import message
 from tinygrad_hw.app.files import write_json
 

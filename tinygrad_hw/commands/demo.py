@@ -43,7 +43,7 @@ def loss(params, x, y):
 
 
 def train(params, x, y, *, epochs, lr, batch_size, rng, report_every):
-    """Momentum SGD (the shared training loop); prints the loss over the whole set every `report_every` epochs."""
+    """Momentum SGD (the shared loop); prints the loss over the whole set every `report_every` epochs."""
     params, history = train_classifier(
         classifier, params, (x, y), (x, y), epochs=epochs, lr=lr, batch_size=batch_size, rng=rng
     )
