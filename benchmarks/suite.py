@@ -116,8 +116,8 @@ def parity_part(splits, settings):
 
 def ocr_part(data_dir, splits, settings, seed, with_torch):
     """The readers' error rates; trains what is not cached, with the part's epochs."""
-    from ocr.model_store import best_checkpoint
-    from ocr.training import DEFAULTS, load_checkpoint, train_model
+    from ocr.model_store import best_checkpoint, load_model
+    from ocr.training import DEFAULTS, train_model
 
     photos, source = ocr_table.sample_photos(data_dir, seed)
     readers = {}
@@ -126,7 +126,7 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
     readers[f"engine MLP ({settings['mlp_epochs']} epochs)"] = ocr_table.engine_reader("mlp", mlp_params)
     best = best_checkpoint()
     if best is not None:
-        name, params, _ = load_checkpoint(best)
+        name, params, _ = load_model(best)
         readers[f"best engine model ({name}, {best})"] = ocr_table.engine_reader(name, params)
     else:
         config = {**DEFAULTS["cnn"], "epochs": settings["engine_cnn_epochs"]}

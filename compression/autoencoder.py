@@ -2,7 +2,8 @@
 
 Three ReLU layers and a sigmoid output; the 32 numbers after the second layer are the code an
 image is compressed to. `encode` stops there, `decode` starts there, and the loss is the total
-squared error between an image and its reconstruction.
+squared error between an image and its reconstruction. Checkpoints are the project's one format
+(`tinygrad_hw.app.checkpoint`), checked against these layers' shapes when loaded.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
+from tinygrad_hw.app.checkpoint import load_checkpoint
 
 SIZES = (1024, 32, 32, 32, 1024)
 LAYERS = ("encode1", "encode2", "decode1", "decode2")
@@ -46,3 +48,8 @@ def loss(params, x):
 
 def count_parameters(params) -> int:
     return int(sum(leaf.size for leaf in tg.tree_leaves(params)))
+
+
+def load_autoencoder(path):
+    """(params, info) from a checkpoint; a missing layer or a wrong shape is one clear line."""
+    return load_checkpoint(path, lambda info: init_autoencoder(np.random.default_rng(0)))

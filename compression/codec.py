@@ -15,13 +15,13 @@ from skimage import transform
 
 from ocr.letters import to_gray
 from ocr.nist36 import SIDE, load_images, stored, upright
+from ocr.photos import load_image
 from tinygrad_hw import nn
 from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.figures import image_grid
 from tinygrad_hw.app.files import load_arrays, save_arrays, save_figure
 
-from .autoencoder import decode, encode
-from .checkpoint import load_autoencoder
+from .autoencoder import decode, encode, load_autoencoder
 
 
 def read_rows(paths):
@@ -33,8 +33,6 @@ def read_rows(paths):
         if path.suffix.lower() == ".mat":
             rows.append(load_images(path))
         else:
-            from ocr.read_command import load_image
-
             image = transform.resize(to_gray(load_image(path)), (SIDE, SIDE), anti_aliasing=True)
             rows.append(stored(image)[None])
     return np.concatenate(rows).astype(np.float32)

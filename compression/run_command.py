@@ -10,13 +10,13 @@ from matplotlib.ticker import NullFormatter
 
 from ocr.nist36 import CLASS_NAMES, load_dataset, upright
 from tinygrad_hw import nn
+from tinygrad_hw.app.checkpoint import save_checkpoint
 from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.app.training import TrainingDiverged, fit
 
 from . import rate_distortion
 from .autoencoder import autoencoder, count_parameters, decode, encode, init_autoencoder, loss
-from .checkpoint import save_autoencoder
 from .pca import fit_pca
 
 CODE_SIZE = 32
@@ -83,7 +83,7 @@ def run(args):
         "projection_rank": int(np.linalg.matrix_rank(pca.components)),
         "rate_distortion": points,
     }
-    save_autoencoder(args.out / "autoencoder.npz", params, {"data": source, "psnr_valid": psnr_autoencoder})
+    save_checkpoint(args.out / "autoencoder.npz", params, {"data": source, "psnr_valid": psnr_autoencoder})
     save_figure(args.out / "loss.png", _loss_figure(history["train_loss"]))
     save_figure(args.out / "reconstructions.png",
                 _reconstructions(splits, ae_valid, pca.reconstruct(test)))  # fmt: skip

@@ -1,4 +1,4 @@
-"""The classifier's figures, as matplotlib Figures (saved by the caller).
+"""The OCR's figures, the classifier's and the reader's, as matplotlib Figures (saved by the caller).
 
 Weights and images are stored like the NIST36 rows (transposed), so every 32 x 32 picture here
 is drawn through `nist36.upright`, the right way up.
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from mpl_toolkits.axes_grid1 import ImageGrid
+
+from tinygrad_hw.app.figures import image_grid
 
 from .nist36 import CLASS_NAMES, upright
 
@@ -72,3 +75,22 @@ def confusion(counts, title):
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
+
+
+def boxes(image, boxes, predicted):
+    """The photo with each box and its predicted character drawn on it."""
+    h, w = image.shape[:2]
+    fig = Figure(figsize=(10, 10 * h / w))
+    ax = fig.subplots()
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    size = max(6, min(16, 600 / max(len(boxes), 1) ** 0.5))
+    for (y1, x1, y2, x2), char in zip(boxes, predicted):
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="red", linewidth=1))
+        ax.text(x1, y1, char, color="blue", fontsize=size, va="bottom", fontweight="bold")
+    ax.axis("off")
+    return fig
+
+
+def crops(rows, predicted):
+    """Every 32 x 32 crop the classifier saw, upright, titled with its prediction."""
+    return image_grid(upright(rows), titles=predicted)

@@ -1,5 +1,7 @@
 """The character classifiers, as plain functions `model(params, x) -> logits` on the engine.
 
+Each is a `Classifier`: `init(rng, **options) -> params` and `apply(params, rows) -> logits`.
+
 * `mlp`: the homework's network, 1024 -> hidden sigmoid -> 36 softmax (64 hidden units by default).
 * `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions (24 and 48 filters) with ReLU and
   2 x 2 max pooling, then a 256-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
@@ -11,6 +13,9 @@ large values and blank paper as zeros, which starts training from better-scaled 
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,7 +73,28 @@ def _conv_block(images, filters, bias):
     return tg.max_pool2d(tg.relu(z), size=2)
 
 
+class Classifier(NamedTuple):
+    """A character classifier as two plain functions, and the options of `init` that change the
+    parameters' shapes (a checkpoint records them, so that its shapes can be checked)."""
+
+    init: Callable[..., dict]
+    apply: Callable[[dict, np.ndarray], np.ndarray]
+    options: tuple[str, ...] = ()
+
+
 MODELS = {
-    "mlp": (init_mlp, mlp),
-    "cnn": (init_cnn, cnn),
+    "mlp": Classifier(init_mlp, mlp, options=("hidden",)),
+    "cnn": Classifier(init_cnn, cnn),
 }
+
+
+def initial_params(name, rng, /, **settings) -> dict:
+    """Fresh parameters of model `name`, given those of `settings` that are its options (the MLP's
+    `hidden`; the others are ignored, so a checkpoint's whole info may be passed)."""
+    model = MODELS[name]
+    return model.init(rng, **model_options(name, settings))
+
+
+def model_options(name, settings: dict) -> dict:
+    """The entries of `settings` that are options of model `name`."""
+    return {key: settings[key] for key in MODELS[name].options if key in settings}

@@ -13,10 +13,10 @@ and stored transposed, as the NIST36 rows are.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from skimage import morphology, transform
-
-from tinygrad_hw import nn
 
 from .letters import locate_letters
 from .nist36 import CLASS_NAMES, PIXELS, SIDE, stored
@@ -123,16 +123,30 @@ def _normalised(ink):
     return 1 - np.clip(box / max(box.max(), 1e-6), 0, 1)
 
 
-def read(image, model, params):
-    """The text of a photo, one line per text line, with the boxes, rows and predicted characters."""
+class Reading(NamedTuple):
+    """What reading a photo found: the text, the character boxes, their crops as NIST36 rows, and
+    the character predicted for each box."""
+
+    text: str
+    boxes: np.ndarray
+    rows: np.ndarray
+    predicted: list[str]
+
+
+def read(image, classify) -> Reading:
+    """The text of a photo, one line per text line, with what the figures need.
+
+    `classify(rows) -> scores` gives each crop (a row of 1024 in the NIST36 storage) a score per
+    class, A-Z then 0-9: a model's logits or probabilities.
+    """
     letters = locate_letters(image)
     boxes = letters.boxes
     if len(boxes) == 0:
-        return "", boxes, np.zeros((0, PIXELS), np.float32), []
+        return Reading("", boxes, np.zeros((0, PIXELS), np.float32), [])
     rows = crop_rows(letters)
     lines_of_boxes = group_lines(boxes)
     groups = [run for line in lines_of_boxes for run in runs(boxes, line)]
-    classes = consistent_classes(nn.predict(model, params, rows), groups)
+    classes = consistent_classes(classify(rows), groups)
     predicted = [CLASS_NAMES[k] for k in classes]
     lines = []
     for line in lines_of_boxes:
@@ -140,4 +154,4 @@ def read(image, model, params):
         for index, space in zip(line[1:], word_breaks(boxes, line)):
             text += (" " if space else "") + predicted[index]
         lines.append(text)
-    return "\n".join(lines), boxes, rows, predicted
+    return Reading("\n".join(lines), boxes, rows, predicted)

@@ -145,14 +145,15 @@ def _ocr(*args, env=None):
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
     """A quickly trained MLP on the embedded generator, as a checkpoint for the commands."""
+    from ocr.model_store import save_model
     from ocr.nist36 import make_split
-    from ocr.training import save_checkpoint, train_model
+    from ocr.training import train_model
 
     splits = {s: make_split(s, 0, size=36 * n) for s, n in (("train", 40), ("valid", 5), ("test", 5))}
     _, params, history = train_model("mlp", splits, epochs=12, lr=0.1, batch_size=32, progress=False)
     path = tmp_path_factory.mktemp("model") / "model.npz"
     info = {"test_accuracy": history["valid_accuracy"][-1], "data": "test", "hidden": 64}
-    return save_checkpoint(path, "mlp", params, info)
+    return save_model(path, "mlp", params, info)
 
 
 def test_read_prints_only_the_text_on_stdout_and_writes_its_figures(tmp_path, page, small_model):
@@ -188,13 +189,13 @@ def test_read_reports_each_bad_input_in_one_line_and_goes_on(tmp_path, page, sma
 
 
 def test_read_refuses_a_huge_image_in_one_line(tmp_path, small_model, monkeypatch):
-    import ocr.read_command as read_command
+    import ocr.photos as photos
     from tinygrad_hw.app.cli import UserError
 
     Image.fromarray(np.full((300, 400), 255, np.uint8)).save(tmp_path / "big.png")
-    monkeypatch.setattr(read_command, "MAX_PIXELS", 100_000)
+    monkeypatch.setattr(photos, "MAX_PIXELS", 100_000)
     with pytest.raises(UserError, match="400 x 300 pixels is too large"):
-        read_command.load_image(tmp_path / "big.png")
+        photos.load_image(tmp_path / "big.png")
 
 
 def test_eval_scores_every_image_that_has_its_text_beside_it(tmp_path, page, small_model):

@@ -27,13 +27,12 @@ import numpy as np
 import torch
 import torchvision
 
-from ocr.model_store import best_checkpoint
-from ocr.models import CLASSES, MODELS
+from ocr.model_store import best_checkpoint, classifier, load_model
+from ocr.models import CLASSES
 from ocr.nist36 import Split, load_synthetic
-from ocr.read_command import labelled_photos
+from ocr.photos import labelled_photos
 from ocr.reading import read
 from ocr.scoring import error_rates
-from ocr.training import load_checkpoint
 from tinygrad_hw.app.cache import cache_dir
 from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.files import write_json
@@ -83,8 +82,7 @@ def mix_in_glyphs(train: Split, seed, per_class=GLYPHS_PER_CLASS) -> Split:
 
 def photo_error_rates(images_dir, predict) -> dict:
     """CER per photo (with its .txt beside it) and overall, reading with `predict(rows) -> logits`."""
-    rates = error_rates(lambda pixels: read(pixels, lambda _, rows: predict(rows), None)[0],
-                        labelled_photos(images_dir))  # fmt: skip
+    rates = error_rates(lambda pixels: read(pixels, predict).text, labelled_photos(images_dir))
     return {**rates["per_photo"], "overall": rates["cer"]}
 
 
@@ -117,10 +115,8 @@ def run(args):
     seconds = time.perf_counter() - start
     engine = best_checkpoint()
     if engine is not None and reading:
-        name, params, _ = load_checkpoint(engine)
-        reading[f"engine {name} ({engine})"] = photo_error_rates(
-            images, lambda rows: MODELS[name][1](params, rows)
-        )
+        name, params, _ = load_model(engine)
+        reading[f"engine {name} ({engine})"] = photo_error_rates(images, classifier(name, params))
     save_state(args.out / "model.pt", model)
     write_curves(args.out / "curves.png", history, "cnn-emnist (PyTorch)")
     metrics = {"task": "cnn-emnist", "device": str(device), "splits": sizes,
