@@ -13,9 +13,11 @@ import numpy as np
 import tinygrad_hw as tg
 from tinygrad_hw import nn
 from tinygrad_hw.app.checkpoint import load_checkpoint
+from tinygrad_hw.app.training import fit
 
 SIZES = (1024, 32, 32, 32, 1024)
 LAYERS = ("encode1", "encode2", "decode1", "decode2")
+CODE_SIZE = SIZES[2]  # the numbers an image is compressed to
 
 
 def init_autoencoder(rng, dtype=np.float32):
@@ -44,6 +46,17 @@ def autoencoder(params, x):
 def loss(params, x):
     """Total squared error of the reconstruction, summed over the batch."""
     return tg.sum_squared_error(autoencoder(params, x), x)
+
+
+def train_autoencoder(x, *, epochs, lr=3e-5, batch_size=36, seed=0, description="training the autoencoder"):
+    """Initialise from `seed` and train on the rows of `x` with momentum 0.9: (params, history).
+
+    The loss of a batch is its total squared error, so `lr` is small (3e-5 for batches of 36).
+    Raises `TrainingDiverged` when the loss stops being finite.
+    """
+    rng = np.random.default_rng(seed)
+    return fit(loss, init_autoencoder(rng), (x,), epochs=epochs, lr=lr, batch_size=batch_size, beta=0.9,
+               rng=rng, loss_is_sum=True, description=description)  # fmt: skip
 
 
 def count_parameters(params) -> int:
