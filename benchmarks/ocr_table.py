@@ -49,15 +49,10 @@ def engine_reader(name, params):
 
 
 def torch_reader(model):
-    import torch
+    """A reader through a trained PyTorch model (imported only then: PyTorch is optional here)."""
+    from torch_track.common import numpy_classifier
 
-    model = model.eval()
-
-    def logits(rows):
-        with torch.no_grad():
-            return model(torch.from_numpy(rows.astype(np.float32))).numpy()
-
-    return classifier_reader(logits)
+    return classifier_reader(numpy_classifier(model))
 
 
 def tesseract_reader():

@@ -123,7 +123,7 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
     if with_torch:
         import torch
 
-        from torch_track.nist36_tasks import train_recipe
+        from torch_track.recipes import train_recipe
 
         model = train_recipe(
             "cnn",

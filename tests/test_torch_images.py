@@ -20,11 +20,11 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
 from tinygrad_hw.app.cli import UserError  # noqa: E402
-from torch_track.cifar_task import load_cifar10, transforms  # noqa: E402
+from torch_track.cifar import load_cifar10, transforms  # noqa: E402
 from torch_track.cnn import PhotoConvNet  # noqa: E402
 from torch_track.common import load_state  # noqa: E402
-from torch_track.finetune_task import freeze_features, replace_head  # noqa: E402
 from torch_track.image_folders import load_image_folders  # noqa: E402
+from torch_track.photo_training import freeze_features, replace_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 COLOURS = {"red": (200, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 200)}

@@ -171,7 +171,7 @@ def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
 
 def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_path):
     from ocr.nist36 import load_nist36
-    from torch_track.emnist_task import emnist_rows, stand_in_rows
+    from torch_track.emnist import emnist_rows, stand_in_rows
     from torch_track.idx_cache import prepare
 
     rows, classes, byclass = emnist_rows(prepare(shared_data, tmp_path, "EMNIST"))
@@ -186,7 +186,7 @@ def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_
 
 
 def test_emnist_splits_are_capped_per_class_and_disjoint():
-    from torch_track.emnist_task import make_splits
+    from torch_track.emnist import make_splits
 
     classes = np.repeat(np.arange(36), 30)
     rows = np.arange(len(classes), dtype=np.float32)[:, None].repeat(4, axis=1)
@@ -219,7 +219,7 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
 
 def test_embedded_glyphs_are_mixed_in_equally_for_every_class():
     from ocr.nist36 import Split
-    from torch_track.emnist_task import mix_in_glyphs
+    from torch_track.emnist import mix_in_glyphs
 
     labels = np.concatenate([np.repeat(np.arange(36), 5), np.full(20, 7)])  # class 7 (H) has 25 rows
     train = Split(np.zeros((len(labels), 1024), np.float32), labels)

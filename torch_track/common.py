@@ -12,11 +12,12 @@ import time
 
 import numpy as np
 import torch
+from torch.utils.data import random_split
 from tqdm import tqdm
 
 from tinygrad_hw.app.cli import UserError
 from tinygrad_hw.app.figures import training_curves
-from tinygrad_hw.app.files import save_figure, write_bytes_atomic
+from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
 
 
 def pick_device(requested: str | None) -> torch.device:
@@ -88,12 +89,66 @@ def train(
             if scheduler is not None:
                 scheduler.step()
             valid_loss, valid_accuracy = evaluate(model, valid_loader, device)
-            for key, value in (("train_loss", total / rows), ("train_accuracy", correct / rows),
-                               ("valid_loss", valid_loss), ("valid_accuracy", valid_accuracy),
-                               ("seconds", time.perf_counter() - start)):  # fmt: skip
+            measured = {
+                "train_loss": total / rows,
+                "train_accuracy": correct / rows,
+                "valid_loss": valid_loss,
+                "valid_accuracy": valid_accuracy,
+                "seconds": time.perf_counter() - start,
+            }
+            for key, value in measured.items():
                 history[key].append(value)
             bar.set_postfix(valid_acc=f"{valid_accuracy:.3f}")
     return history
+
+
+def train_adamw(
+    model, train_loader, valid_loader, *, epochs, device, weight_decay, lr=2e-3, description, parameters=None
+):
+    """`train` with AdamW (on `parameters`, default all the model's) and a cosine schedule."""
+    optimizer = torch.optim.AdamW(parameters or model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    return train(
+        model,
+        optimizer,
+        train_loader,
+        valid_loader,
+        epochs=epochs,
+        device=device,
+        scheduler=scheduler,
+        description=description,
+    )
+
+
+def held_out_split(size, seed, limit=5000):
+    """Row indices of a training set cut into (train, validation): a tenth, at most `limit`, held
+    out at random (seeded), and the generator that then shuffles the training batches."""
+    held_out = max(1, min(limit, size // 10))
+    generator = torch.Generator().manual_seed(seed)
+    training, validation = random_split(range(size), [size - held_out, held_out], generator=generator)
+    return training.indices, validation.indices, generator
+
+
+def run_summary(name, model, history, test_loader, device, **details) -> dict:
+    """A trained network's row of a table: its size, the `details` of its run (epochs, image side),
+    its training time, and its accuracy on the validation set and on the test loader."""
+    test_loss, test_accuracy = evaluate(model, test_loader, device)
+    return {
+        "model": name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **details,
+        "train_seconds": history["seconds"][-1],
+        "valid_accuracy": history["valid_accuracy"][-1],
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+    }
+
+
+def save_run(out, model, history, title, metrics, checkpoint="model.pt", curves="curves.png"):
+    """A task's outputs in `out`: the model's state_dict, its training curves and metrics.json."""
+    save_state(out / checkpoint, model)
+    write_curves(out / curves, history, title)
+    write_json(out / "metrics.json", metrics)
 
 
 def write_curves(path, history, title):
@@ -103,3 +158,14 @@ def write_curves(path, history, title):
 def seed_everything(seed):
     torch.manual_seed(seed)
     np.random.seed(seed)
+
+
+def numpy_classifier(model, device="cpu"):
+    """The function `rows -> logits` (numpy arrays) that a trained model computes, in eval mode."""
+    model.eval()
+
+    def logits(rows):
+        with torch.no_grad():
+            return model(torch.from_numpy(rows.astype(np.float32)).to(device)).cpu().numpy()
+
+    return logits

@@ -22,6 +22,15 @@ SPLIT_FOLDERS = {"train": ("train",), "valid": ("val", "valid", "validation"), "
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
+def dataset_folder(images: Path | None, data_dir: Path | None) -> Path:
+    """The dataset: `--images DIR`, else Flowers-17 in the data folder."""
+    if images is not None:
+        return images
+    if data_dir is None:
+        raise UserError("give --images DIR (an ImageFolder dataset) or --data-dir with flowers17/ in it")
+    return Path(data_dir) / "flowers17"
+
+
 def find_splits(root: Path) -> dict[str, Path]:
     """The train / valid / test folders of a dataset, or one line saying which is missing."""
     root = Path(root)

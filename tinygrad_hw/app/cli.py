@@ -14,6 +14,7 @@ command line ever sees an argparse Namespace.
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import os
 import sys
@@ -127,6 +128,15 @@ def _add_options(parser, verb):
     parser.set_defaults(run=verb.run)
 
 
+def lazy(module: str, function: str) -> Callable[..., int | None]:
+    """A verb's function that is imported only when the verb runs (for modules slow to import)."""
+
+    def run(**options):
+        return getattr(importlib.import_module(module), function)(**options)
+
+    return run
+
+
 def run_verb(parser: argparse.ArgumentParser, argv=None):
     """Parse `argv` and call the chosen verb's function with the options as keyword arguments.
 
@@ -136,7 +146,8 @@ def run_verb(parser: argparse.ArgumentParser, argv=None):
     options.pop("verb", None)
     run = options.pop("run")
     accepted = inspect.signature(run).parameters
-    unknown = [name for name in options if name not in accepted]
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    unknown = [] if takes_any else [name for name in options if name not in accepted]
     if unknown:
         names = ", ".join("--" + name.replace("_", "-") for name in unknown)
         raise UserError(f"{names}: not an option of this verb (options go after the verb)")
