@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tinygrad_hw.app.cli import Verb, command_parser, positive_int, run_command, run_verb
+from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
 
 from . import mlp_epoch
 from .commands import autoencoder, compare, report
@@ -125,11 +125,8 @@ VERBS = [
         add_arguments=_autoencoder_arguments,
     ),
 ]
-PARSER = command_parser("python -m benchmarks", compare.__doc__, VERBS, default=COMPARE)
 
-
-def main(argv=None):
-    return run_verb(PARSER, argv)
+main = command_line("python -m benchmarks", compare.__doc__, VERBS, default=COMPARE)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tinygrad_hw.app.cli import Verb, command_parser, positive_float, positive_int, run_command, run_verb
+from tinygrad_hw.app.cli import Verb, command_line, positive_float, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 
 from .commands import codec, run
 
+DESCRIPTION = (
+    "Compress 32 x 32 character images: an autoencoder on the tinygrad_hw engine against PCA and JPEG."
+)
 DEFAULT_MODEL = Path("runs/compression/autoencoder.npz")
 
 
@@ -78,16 +81,8 @@ VERBS = [
         add_arguments=_decode_arguments,
     ),
 ]
-PARSER = command_parser(
-    "python -m compression",
-    "Compress 32 x 32 character images: an autoencoder on the tinygrad_hw engine against PCA and JPEG.",
-    VERBS,
-)
 
-
-def main(argv=None):
-    keep_freed_memory()
-    return run_verb(PARSER, argv)
+main = command_line("python -m compression", DESCRIPTION, VERBS, prepare=keep_freed_memory)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tinygrad_hw.app.cli import Verb, command_parser, positive_float, positive_int, run_command, run_verb
+from tinygrad_hw.app.cli import Verb, command_line, positive_float, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 
 from .commands import demo, read, train
 from .models import MODELS
+
+DESCRIPTION = "Handwritten character recognition on the tinygrad_hw engine."
 
 
 def _train_arguments(parser):
@@ -105,14 +107,8 @@ VERBS = [
         add_arguments=_model_argument,
     ),
 ]
-PARSER = command_parser(
-    "python -m ocr", "Handwritten character recognition on the tinygrad_hw engine.", VERBS
-)
 
-
-def main(argv=None):
-    keep_freed_memory()
-    return run_verb(PARSER, argv)
+main = command_line("python -m ocr", DESCRIPTION, VERBS, prepare=keep_freed_memory)
 
 
 if __name__ == "__main__":

@@ -78,8 +78,9 @@ def _tiny_nist36(root, per_class=3):
 
 
 def _compression(*args):
-    return subprocess.run([sys.executable, "-m", "compression", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "compression", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_run_writes_metrics_figures_and_a_checkpoint_that_encode_and_decode_use(tmp_path):

@@ -71,7 +71,7 @@ def test_find_letters_returns_one_box_per_character_and_a_black_on_white_page(pa
         "blue ink",
         "grayscale",
         "rgba",
-    ],  # fmt: skip
+    ],
 )
 def test_find_letters_is_robust_to_how_the_photo_was_taken(page, change):
     assert _count(change(page)) == CHARACTERS
@@ -138,8 +138,14 @@ def test_character_error_rate_ignores_case_spaces_and_punctuation():
 
 
 def _ocr(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "ocr", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ocr", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +232,7 @@ def test_demo_reads_a_generated_page_and_reports_its_error_rate(tmp_path, small_
 def test_the_default_mlp_reads_the_sample_photos_within_target(shared_data, tmp_path):
     train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"))
     assert train.returncode == 0, train.stderr
-    result = _ocr("eval", "--data-dir", str(shared_data), "--model", str(tmp_path / "mlp" / "model.npz"),
-                  "--out", str(tmp_path / "eval"))  # fmt: skip
+    model = tmp_path / "mlp" / "model.npz"
+    result = _ocr("eval", "--data-dir", shared_data, "--model", model, "--out", tmp_path / "eval")
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["cer"] <= 0.15

@@ -147,8 +147,16 @@ def test_train_command_writes_checkpoint_metrics_and_every_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "test  accuracy" in result.stdout and "learning-rate sweep" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("train_accuracy", "valid_accuracy", "test_accuracy", "train_loss", "test_loss",
-                "epochs", "train_seconds", "most_confused"):  # fmt: skip
+    for key in (
+        "train_accuracy",
+        "valid_accuracy",
+        "test_accuracy",
+        "train_loss",
+        "test_loss",
+        "epochs",
+        "train_seconds",
+        "most_confused",
+    ):
         assert key in metrics
     assert len(metrics["history"]["valid_accuracy"]) == 3
     sweep = metrics["lr_sweep"]

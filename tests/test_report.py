@@ -102,8 +102,14 @@ def test_report_command_runs_a_part_and_writes_the_page_and_its_metrics(tmp_path
     out = tmp_path / "report"
     command = ["report", "--parts", "engine,cnn-mnist", "--quick", "--out", str(out)]
     root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "-m", "benchmarks", *command], cwd=root, capture_output=True,
-                            text=True, timeout=600, env=env)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *command],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(p["name"], p["status"]) for p in metrics["parts"]] == [

@@ -47,8 +47,9 @@ def _tiny_nist36(root):
 
 
 def _task(*args):
-    return subprocess.run([sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
@@ -65,8 +66,9 @@ def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
         "--device",
         "cpu",
     ]
-    result = subprocess.run([sys.executable, "-m", "torch_track", *command], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "torch_track", *command], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]["valid_accuracy"]) == 2
@@ -157,14 +159,18 @@ def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
     assert len(torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)) == 116323
 
 
-def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
-    _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
+def _one_epoch_on_the_cpu(task, data, tmp_path, monkeypatch):
+    """The metrics of `task` run for one epoch on `data`, its cache in `tmp_path`."""
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    result = _task("cnn-mnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
+    result = _task(task, "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
+    _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
+    metrics = _one_epoch_on_the_cpu("cnn-mnist", tmp_path / "data", tmp_path, monkeypatch)
     assert metrics["train_images"] == 36 and 0 <= metrics["test_accuracy"] <= 1
     assert (tmp_path / "cache" / "torchvision" / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
 
@@ -207,12 +213,7 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
     _write_idx(raw / "emnist-byclass-test-labels-idx1-ubyte.gz", labels, 2049)
     (tmp_path / "data" / "nist36").mkdir()
     (tmp_path / "data" / "nist36" / "test_emnist_byclass_rows.txt").write_text("0\n1\n2\n")
-    monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
-    out = tmp_path / "out"
-    result = _task("cnn-emnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = _one_epoch_on_the_cpu("cnn-emnist", tmp_path / "data", tmp_path, monkeypatch)
     emnist_rows = sum(metrics["splits"].values()) - 36 * metrics["embedded_glyphs_per_class"]
     assert emnist_rows == 72 - 3  # 36 capitals and 36 digits, less the 3 listed rows
 
@@ -248,8 +249,9 @@ def test_resnet_variants_task_tabulates_the_plain_cnn_and_three_variants(tmp_pat
     from torch_track.variants import ShortcutCNN
 
     data, out = _tiny_nist36(tmp_path / "data"), tmp_path / "out"
-    result = _task("resnet-variants", "--data-dir", str(data), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
+    result = _task(
+        "resnet-variants", "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu"
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     rows = metrics["table"]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from .app.cli import Verb, command_parser, positive_float, positive_int, run_command, run_verb
+from .app.cli import Verb, command_line, positive_float, positive_int, run_command
 from .commands import demo, primitives
+
+DESCRIPTION = "The tinygrad_hw autodiff engine: a demo and a listing of its primitives."
 
 
 def _demo_arguments(parser):
@@ -31,13 +33,8 @@ VERBS = [
     ),
     Verb("primitives", help="list the registered primitives with their summaries", run=primitives.run),
 ]
-PARSER = command_parser(
-    "python -m tinygrad_hw", "The tinygrad_hw autodiff engine: a demo and a listing of its primitives.", VERBS
-)
 
-
-def main(argv=None):
-    return run_verb(PARSER, argv)
+main = command_line("python -m tinygrad_hw", DESCRIPTION, VERBS)
 
 
 if __name__ == "__main__":

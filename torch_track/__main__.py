@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tinygrad_hw.app.cli import Verb, command_parser, lazy, positive_int, run_command, run_verb
+from tinygrad_hw.app.cli import Verb, command_line, lazy, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
+
+DESCRIPTION = "The engine's models and their bigger siblings in PyTorch, for comparison."
 
 # task -> (one-line help, description, default epochs, the module in torch_track/commands and its function)
 TASKS = {
@@ -36,7 +38,7 @@ TASKS = {
         "Train a CNN on MNIST from DATA_DIR/MNIST/raw (gzip IDX, decompressed once into the cache for "
         "torchvision; nothing is downloaded). Writes model.pt, curves.png and metrics.json.",
         5,
-        ("mnist", "run"),
+        ("torchvision_sets", "run_mnist"),
     ),
     "cnn-emnist": (
         "a CNN on EMNIST digits and capitals, then the sample photos read with it",
@@ -53,7 +55,7 @@ TASKS = {
         "crops and flips) on CIFAR-10, read by torchvision from DATA_DIR/cifar10/cifar-10-batches-py "
         "(it is not available here and cannot be downloaded). Writes model.pt, curves.png and metrics.json.",
         30,
-        ("cifar", "run"),
+        ("torchvision_sets", "run_cifar"),
     ),
     "imagefolder": (
         "a CNN from scratch on any ImageFolder dataset (default: Flowers-17)",
@@ -124,16 +126,8 @@ VERBS = [
     )
     for name, (summary, description, epochs, (module, function)) in TASKS.items()
 ]
-PARSER = command_parser(
-    "python -m torch_track",
-    "The engine's models and their bigger siblings in PyTorch, for comparison.",
-    VERBS,
-)
 
-
-def main(argv=None):
-    keep_freed_memory()
-    return run_verb(PARSER, argv)
+main = command_line("python -m torch_track", DESCRIPTION, VERBS, prepare=keep_freed_memory)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import torch
 import torchvision
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 from torchvision.transforms import v2
 
 from tinygrad_hw.app.cli import UserError
 
 from .cnn import PhotoConvNet
-from .common import evaluate, held_out_split, seed_everything, train_adamw
+from .common import adamw, evaluate, held_out_loaders, seed_everything, train
 
 FOLDER = torchvision.datasets.CIFAR10.base_folder
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -78,22 +78,14 @@ def train_cifar(root: Path, *, epochs, device, seed, verify=True):
     full_plain = load_cifar10(root, True, plain, verify=verify)
     test = load_cifar10(root, False, plain, verify=verify)
     seed_everything(seed)
-    training, validation, generator = held_out_split(len(full), seed)
-    train_loader = DataLoader(Subset(full, training), batch_size=128, shuffle=True, generator=generator)
-    valid_loader = DataLoader(Subset(full_plain, validation), batch_size=512)
+    loaders = held_out_loaders(full, seed, 128, 512, unaugmented=full_plain)
     model = PhotoConvNet(10, channels=(64, 128, 256)).to(device)
-    history = train_adamw(
-        model,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        weight_decay=5e-4,
-        description="cnn-cifar10",
+    history = train(
+        model, adamw(model.parameters(), weight_decay=5e-4), loaders, epochs, device, "cnn-cifar10"
     )
     test_loss, test_accuracy = evaluate(model, DataLoader(test, batch_size=512), device)
     details = {
-        "train_images": len(training),
+        "train_images": len(loaders[0].dataset),
         "test_images": len(test),
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,

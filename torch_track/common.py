@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import torch
-from torch.utils.data import random_split
+from torch.utils.data import DataLoader, Subset, random_split
 from tqdm import tqdm
 
 from tinygrad_hw.app.cli import UserError
@@ -58,11 +58,17 @@ def evaluate(model, loader, device):
     return total / count, correct / count
 
 
-def train(
-    model, optimizer, train_loader, valid_loader, *, epochs, device, scheduler=None, description="training"
-):
-    """Train with cross-entropy (a learning-rate `scheduler` steps once per epoch); the history has,
-    per epoch, train and valid loss (per sample) and accuracy, and the seconds so far."""
+def adamw(parameters, lr=2e-3, weight_decay=1e-4):
+    """AdamW, the optimiser of every task but `fc-nist36` (whose recipe is SGD with momentum)."""
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+
+
+def train(model, optimizer, loaders, epochs, device, description="training"):
+    """Train with cross-entropy on `loaders` (train, valid), the learning rate following a cosine
+    schedule over the epochs; the history has, per epoch, train and valid loss (per sample) and
+    accuracy, and the seconds so far."""
+    train_loader, valid_loader = loaders
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = {k: [] for k in ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "seconds")}
     start = time.perf_counter()
     rows = len(train_loader.dataset)
@@ -86,8 +92,7 @@ def train(
                 total += loss.item() * len(y)
                 correct += int((logits.argmax(dim=1) == y).sum())
                 bar.update(len(y))
-            if scheduler is not None:
-                scheduler.step()
+            scheduler.step()
             valid_loss, valid_accuracy = evaluate(model, valid_loader, device)
             measured = {
                 "train_loss": total / rows,
@@ -102,31 +107,19 @@ def train(
     return history
 
 
-def train_adamw(
-    model, train_loader, valid_loader, *, epochs, device, weight_decay, lr=2e-3, description, parameters=None
-):
-    """`train` with AdamW (on `parameters`, default all the model's) and a cosine schedule."""
-    optimizer = torch.optim.AdamW(parameters or model.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    return train(
-        model,
-        optimizer,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        scheduler=scheduler,
-        description=description,
-    )
-
-
-def held_out_split(size, seed, limit=5000):
-    """Row indices of a training set cut into (train, validation): a tenth, at most `limit`, held
-    out at random (seeded), and the generator that then shuffles the training batches."""
+def held_out_loaders(dataset, seed, batch_size, eval_batch_size, unaugmented=None, limit=5000):
+    """DataLoaders of `dataset` less a held-out tenth (`limit` images at most) chosen at random
+    (seeded), and of that held-out part, read from `unaugmented` when given (the same images without
+    random changes). The training batches are shuffled."""
+    size = len(dataset)
     held_out = max(1, min(limit, size // 10))
     generator = torch.Generator().manual_seed(seed)
     training, validation = random_split(range(size), [size - held_out, held_out], generator=generator)
-    return training.indices, validation.indices, generator
+    train_loader = DataLoader(
+        Subset(dataset, training.indices), batch_size, shuffle=True, generator=generator
+    )
+    source = dataset if unaugmented is None else unaugmented
+    return train_loader, DataLoader(Subset(source, validation.indices), batch_size=eval_batch_size)
 
 
 def run_summary(name, model, history, test_loader, device, **details) -> dict:

@@ -9,35 +9,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import torchvision
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 
 from .cnn import CharCNN
-from .common import evaluate, held_out_split, seed_everything, train_adamw
+from .common import adamw, evaluate, held_out_loaders, seed_everything, train
 
 
 def train_mnist(root: Path, *, epochs, device, seed):
-    """Train the CNN with AdamW and a cosine schedule; the model, its history, and its run's details
-    with the test results."""
+    """Train the CNN with AdamW (its learning rate on a cosine schedule); the model, its history,
+    and its run's details with the test results."""
     to_tensor = torchvision.transforms.ToTensor()
     full = torchvision.datasets.MNIST(root, train=True, transform=to_tensor, download=False)
     test = torchvision.datasets.MNIST(root, train=False, transform=to_tensor, download=False)
     seed_everything(seed)
-    training, validation, generator = held_out_split(len(full), seed)
+    loaders = held_out_loaders(full, seed, 128, 1024)
     model = CharCNN(classes=10, channels=(32, 64), side=28, invert=False).to(device)
-    train_loader = DataLoader(Subset(full, training), batch_size=128, shuffle=True, generator=generator)
-    valid_loader = DataLoader(Subset(full, validation), batch_size=1024)
-    history = train_adamw(
-        model,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        weight_decay=1e-4,
-        description="cnn-mnist",
-    )
+    history = train(model, adamw(model.parameters()), loaders, epochs, device, "cnn-mnist")
     test_loss, test_accuracy = evaluate(model, DataLoader(test, batch_size=1024), device)
     details = {
-        "train_images": len(training),
+        "train_images": len(loaders[0].dataset),
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
         "train_seconds": history["seconds"][-1],

@@ -20,7 +20,7 @@ from torch import nn
 from tinygrad_hw.app.cli import UserError
 
 from .cnn import PhotoConvNet
-from .common import run_summary, seed_everything, train_adamw
+from .common import adamw, run_summary, seed_everything, train
 from .image_folders import image_loaders
 
 SIDE, STORED_SIDE = 64, 80  # pixels the from-scratch network sees, and kept in memory for random crops
@@ -31,17 +31,9 @@ PRETRAINED_SIDE, STORED_PRETRAINED_SIDE = 224, 256  # ImageNet's input size, and
 def train_from_scratch(splits, classes, *, epochs, device, seed, side=SIDE, description="scratch"):
     """Train a PhotoConvNet; the model, its history and its summary with the test results."""
     seed_everything(seed)
-    train_loader, valid_loader, test_loader = image_loaders(splits, side, batch_size=32, seed=seed)
+    *loaders, test_loader = image_loaders(splits, side, batch_size=32, seed=seed)
     model = PhotoConvNet(len(classes)).to(device)
-    history = train_adamw(
-        model,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        weight_decay=5e-4,
-        description=description,
-    )
+    history = train(model, adamw(model.parameters(), weight_decay=5e-4), loaders, epochs, device, description)
     name = "3 conv + 2 fc, from scratch"
     return (
         model,
@@ -93,18 +85,8 @@ def finetune(weights_file, splits, classes, *, epochs, device, seed):
     seed_everything(seed)
     model = freeze_features(replace_head(pretrained_squeezenet(weights_file), len(classes))).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    train_loader, valid_loader, test_loader = image_loaders(splits, PRETRAINED_SIDE, batch_size=32, seed=seed)
-    history = train_adamw(
-        model,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        lr=1e-3,
-        weight_decay=1e-4,
-        parameters=trainable,
-        description="finetune squeezenet",
-    )
+    *loaders, test_loader = image_loaders(splits, PRETRAINED_SIDE, batch_size=32, seed=seed)
+    history = train(model, adamw(trainable, lr=1e-3), loaders, epochs, device, "finetune squeezenet")
     name = "SqueezeNet 1.1, ImageNet weights, new head only"
     trained = sum(p.numel() for p in trainable)
     details = {"trained_parameters": trained, "epochs": epochs, "image_side": PRETRAINED_SIDE}

@@ -13,12 +13,12 @@ from torch.utils.data import DataLoader, TensorDataset
 from ocr.nist36 import distort_images
 
 from .cnn import CharCNN
-from .common import run_summary, seed_everything, train
+from .common import adamw, run_summary, seed_everything, train
 from .fc import FC
 from .variants import STAGES, ShortcutCNN
 
 
-def loaders(splits, batch_size, seed, augment=True):
+def nist36_loaders(splits, batch_size, seed, augment=True):
     """Train/valid/test DataLoaders; training batches get the engine's random distortions."""
     rng = np.random.default_rng(seed)
 
@@ -40,10 +40,6 @@ def loaders(splits, batch_size, seed, augment=True):
     )
 
 
-def adamw(parameters):
-    return torch.optim.AdamW(parameters, lr=2e-3, weight_decay=1e-4)
-
-
 # name -> (model factory, optimiser factory, default epochs, batch size)
 RECIPES = {
     "fc": (FC, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), 40, 32),
@@ -54,22 +50,14 @@ VARIANTS = ("cnn", *STAGES)  # the plain CNN first, as the baseline
 
 
 def train_recipe(name, splits, device, seed, epochs=None, description=None):
-    """Train one recipe with a cosine schedule; returns the model, its history and test results."""
+    """Train one recipe (its learning rate on a cosine schedule): the model, its history and its
+    summary with the test results."""
     make_model, make_optimizer, default_epochs, batch_size = RECIPES[name]
     epochs = epochs or default_epochs
     seed_everything(seed)
-    train_loader, valid_loader, test_loader = loaders(splits, batch_size, seed)
+    *loaders, test_loader = nist36_loaders(splits, batch_size, seed)
     model = make_model().to(device)
-    optimizer = make_optimizer(model.parameters())
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = train(
-        model,
-        optimizer,
-        train_loader,
-        valid_loader,
-        epochs=epochs,
-        device=device,
-        scheduler=scheduler,
-        description=description or f"{name}-nist36",
+        model, make_optimizer(model.parameters()), loaders, epochs, device, description or f"{name}-nist36"
     )
     return model, history, run_summary(name, model, history, test_loader, device, epochs=epochs)

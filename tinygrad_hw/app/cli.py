@@ -137,7 +137,18 @@ def lazy(module: str, function: str) -> Callable[..., int | None]:
     return run
 
 
-def run_verb(parser: argparse.ArgumentParser, argv=None):
+def command_line(prog: str, description: str, verbs: list[Verb], default: Verb | None = None, prepare=None):
+    """The `main(argv)` of `python -m <package>`: parse the arguments, call `prepare()` (a setting
+    every verb of the package needs, such as `memory.keep_freed_memory`), then run the verb."""
+    parser = command_parser(prog, description, verbs, default)
+
+    def main(argv=None):
+        return run_verb(parser, argv, prepare)
+
+    return main
+
+
+def run_verb(parser: argparse.ArgumentParser, argv=None, prepare=None):
     """Parse `argv` and call the chosen verb's function with the options as keyword arguments.
 
     An option the function does not take (one of the top level's, given before a verb that has
@@ -151,6 +162,8 @@ def run_verb(parser: argparse.ArgumentParser, argv=None):
     if unknown:
         names = ", ".join("--" + name.replace("_", "-") for name in unknown)
         raise UserError(f"{names}: not an option of this verb (options go after the verb)")
+    if prepare is not None:
+        prepare()
     return run(**options)
 
 

@@ -28,11 +28,11 @@ def run(
     *,
     images: Path | None,
     weights: Path | None,
-    scratch_epochs: int,
     data_dir: Path | None,
     out: Path,
     seed: int,
     epochs: int | None,
+    scratch_epochs: int,
     device: str | None,
 ) -> None:
     device = pick_device(device)
