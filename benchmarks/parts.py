@@ -158,8 +158,9 @@ def run_part(name, out, data_dir, seed, quick, parts_out) -> dict:
     if reason is not None:
         return {**result, "status": "skipped", "reason": reason}
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", module, *argv], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
     (out / name).mkdir(parents=True, exist_ok=True)

@@ -120,20 +120,12 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
         config = {**DEFAULTS["cnn"], "epochs": settings["engine_cnn_epochs"]}
         _, params, _ = train_model("cnn", splits, seed=seed, progress=False, **config)
         readers[f"engine CNN ({config['epochs']} epochs)"] = ocr_table.engine_reader("cnn", params)
-    if with_torch:
-        import torch
-
+    if with_torch:  # PyTorch is optional here: its modules are imported only when it is installed
         from torch_track.recipes import train_recipe
 
-        model = train_recipe(
-            "cnn",
-            splits,
-            torch.device("cpu"),
-            seed,
-            settings["torch_cnn_epochs"],
-            description="torch CNN for the OCR table",
-        )[0]
-        readers[f"PyTorch CNN ({settings['torch_cnn_epochs']} epochs)"] = ocr_table.torch_reader(model)
+        epochs = settings["torch_cnn_epochs"]
+        model = train_recipe("cnn", splits, "cpu", seed, epochs, description="torch CNN for the OCR table")[0]
+        readers[f"PyTorch CNN ({epochs} epochs)"] = ocr_table.torch_reader(model)
     tesseract = ocr_table.tesseract_reader()
     if tesseract is not None:
         readers[ocr_table.tesseract_version()] = tesseract

@@ -55,8 +55,18 @@ def train_autoencoder(x, *, epochs, lr=3e-5, batch_size=36, seed=0, description=
     Raises `TrainingDiverged` when the loss stops being finite.
     """
     rng = np.random.default_rng(seed)
-    return fit(loss, init_autoencoder(rng), (x,), epochs=epochs, lr=lr, batch_size=batch_size, beta=0.9,
-               rng=rng, loss_is_sum=True, description=description)  # fmt: skip
+    return fit(
+        loss,
+        init_autoencoder(rng),
+        (x,),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        beta=0.9,
+        rng=rng,
+        loss_is_sum=True,
+        description=description,
+    )
 
 
 def count_parameters(params) -> int:
