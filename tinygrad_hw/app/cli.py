@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 DATA_ENV = "TINYGRAD_HW_DATA"
@@ -140,12 +141,7 @@ def lazy(module: str, function: str) -> Callable[..., int | None]:
 def command_line(prog: str, description: str, verbs: list[Verb], default: Verb | None = None, prepare=None):
     """The `main(argv)` of `python -m <package>`: parse the arguments, call `prepare()` (a setting
     every verb of the package needs, such as `memory.keep_freed_memory`), then run the verb."""
-    parser = command_parser(prog, description, verbs, default)
-
-    def main(argv=None):
-        return run_verb(parser, argv, prepare)
-
-    return main
+    return partial(run_verb, command_parser(prog, description, verbs, default), prepare=prepare)
 
 
 def run_verb(parser: argparse.ArgumentParser, argv=None, prepare=None):
