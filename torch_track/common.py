@@ -1,4 +1,5 @@
-"""What every torch_track task shares: the device, the training loop, checkpoints and outputs.
+"""What every torch_track task shares: the device, the optimiser and training loop, a held-out
+validation split, checkpoints and outputs.
 
 Each task trains with a tqdm bar, records per-epoch accuracy and loss, plots them, saves the
 model's `state_dict` atomically (loaded back with `torch.load(..., weights_only=True)`), and
@@ -137,10 +138,10 @@ def run_summary(name, model, history, test_loader, device, **details) -> dict:
     }
 
 
-def save_run(out, model, history, title, metrics, checkpoint="model.pt", curves="curves.png"):
-    """A task's outputs in `out`: the model's state_dict, its training curves and metrics.json."""
-    save_state(out / checkpoint, model)
-    write_curves(out / curves, history, title)
+def save_run(out, model, history, title, metrics):
+    """A task's outputs in `out`: model.pt (the state_dict), curves.png and metrics.json."""
+    save_state(out / "model.pt", model)
+    write_curves(out / "curves.png", history, title)
     write_json(out / "metrics.json", metrics)
 
 
