@@ -83,15 +83,19 @@ def torch_epoch(model, batches, lr):
 
 def torch_params(model):
     linears = [m for m in model if hasattr(m, "weight")]
-    return {name: {"W": m.weight.detach().numpy().T, "b": m.bias.detach().numpy()}
-            for name, m in zip(LAYERS, linears)}  # fmt: skip
+    return {
+        name: {"W": m.weight.detach().numpy().T, "b": m.bias.detach().numpy()}
+        for name, m in zip(LAYERS, linears)
+    }
 
 
 def time_epochs(rows, repeats, lr=3e-5, dtype=np.float32, with_torch=True):
     """Best-of-`repeats` seconds per epoch for each version, and the largest weight difference."""
     _, params, batches = make_problem(rows, dtype)
-    versions = {"engine": lambda: engine_epoch(params, batches, lr),
-                "numpy": lambda: numpy_epoch(params, batches, lr)}  # fmt: skip
+    versions = {
+        "engine": lambda: engine_epoch(params, batches, lr),
+        "numpy": lambda: numpy_epoch(params, batches, lr),
+    }
     times = {name: [] for name in versions}
     for repeat in range(repeats):
         for name in ["engine", "numpy"] if repeat % 2 == 0 else ["numpy", "engine"]:
@@ -103,6 +107,10 @@ def time_epochs(rows, repeats, lr=3e-5, dtype=np.float32, with_torch=True):
             model = torch_setup(params)
             times["torch"].append(_seconds(lambda m=model: torch_epoch(m, batches, lr)))
         final["torch"] = torch_params(model)
-    difference = max(float(np.max(np.abs(final[v][n][k] - final["engine"][n][k])))
-                     for v in final for n in LAYERS for k in ("W", "b"))  # fmt: skip
+    difference = max(
+        float(np.max(np.abs(final[v][n][k] - final["engine"][n][k])))
+        for v in final
+        for n in LAYERS
+        for k in ("W", "b")
+    )
     return {name: min(t) for name, t in times.items()}, difference

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from compression.figures import rate_distortion
+
 
 def _ratio(seconds, baseline):
     return seconds["engine"] / seconds[baseline] if baseline in seconds else float("nan")
@@ -144,19 +146,13 @@ def speed_figure(speed):
     return fig
 
 
-def rate_distortion_figure(compression):
-    from compression.run_command import rate_distortion_figure as figure
-
-    return figure(compression["rate_distortion"])
-
-
 def all_figures(results) -> dict:
     figures = {"mlp_ratios.png": mlp_ratio_figure(results["speed"]["mlp_epoch"]["table"])}
     if results["torch"]:
         figures["speed_ratios.png"] = speed_figure(results["speed"])
         figures["parity.png"] = parity_figure(results["parity"])
     figures["ocr_cer.png"] = ocr_figure(results["ocr"])
-    figures["rate_distortion.png"] = rate_distortion_figure(results["compression"])
+    figures["rate_distortion.png"] = rate_distortion(results["compression"]["rate_distortion"])
     return figures
 
 

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tinygrad_hw.runs import write_bytes_atomic
+from tinygrad_hw.app.files import write_bytes_atomic
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -97,9 +97,10 @@ def figures_html(out: Path, folder: str) -> str:
 
 def part_html(out: Path, part: dict) -> str:
     status = part["status"]
-    lines = [f'<h2 id="{part["name"]}">{html.escape(part["heading"])}</h2>',
-             f"<p><code>{html.escape(part['command'])}</code> &middot; "
-             f'<span class="{status}">{status}</span>']  # fmt: skip
+    lines = [
+        f'<h2 id="{part["name"]}">{html.escape(part["heading"])}</h2>',
+        f'<p><code>{html.escape(part["command"])}</code> &middot; <span class="{status}">{status}</span>',
+    ]
     if status == "ok":
         lines[-1] += f" in {part['seconds']:.0f} s</p>"
         lines += [
@@ -114,8 +115,11 @@ def part_html(out: Path, part: dict) -> str:
 
 def write_page(out: Path, parts: list[dict], quick=False) -> Path:
     not_run = [p for p in parts if p["status"] != "ok"]
-    summary = "".join(f'<li><a href="#{p["name"]}">{html.escape(p["name"])}</a>: <span class="{p["status"]}">'
-                      f"{p['status']}</span> ({html.escape(p['reason'])})</li>" for p in not_run)  # fmt: skip
+    summary = "".join(
+        f'<li><a href="#{p["name"]}">{html.escape(p["name"])}</a>: <span class="{p["status"]}">'
+        f"{p['status']}</span> ({html.escape(p['reason'])})</li>"
+        for p in not_run
+    )
     contents = "".join(f'<li><a href="#{p["name"]}">{html.escape(p["heading"])}</a></li>' for p in parts)
     page = [
         "<!DOCTYPE html>",
@@ -154,6 +158,9 @@ def check_render(index: Path, screenshot: Path | None = None) -> dict | None:
     if counts is None:
         return {"images": -1, "loaded": 0, "error": "the page did not finish loading"}
     if screenshot is not None:
-        subprocess.run([browser, *flags, "--window-size=1200,2400", f"--screenshot={screenshot}", url],
-                       capture_output=True, timeout=120)  # fmt: skip
+        subprocess.run(
+            [browser, *flags, "--window-size=1200,2400", f"--screenshot={screenshot}", url],
+            capture_output=True,
+            timeout=120,
+        )
     return {"images": int(counts[1]), "loaded": int(counts[2])}

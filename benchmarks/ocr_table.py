@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ocr.models import MODELS
+from ocr.model_store import classifier
 from ocr.page import make_page, random_text
-from ocr.read_command import labelled_photos
+from ocr.photos import labelled_photos
 from ocr.reading import read
 
 
@@ -39,25 +39,20 @@ def sample_photos(data_dir, seed=0) -> tuple[list[tuple[str, np.ndarray, str]], 
     return pages, "two generated pages (no DATA_DIR/images)"
 
 
-def classifier_reader(model, params):
-    """A reader `pixels -> text` that classifies each found letter with `model(params, rows)`."""
-    return lambda pixels: read(pixels, model, params)[0]
+def classifier_reader(classify):
+    """A reader `pixels -> text` that classifies each found letter with `classify(rows) -> scores`."""
+    return lambda pixels: read(pixels, classify).text
 
 
 def engine_reader(name, params):
-    return classifier_reader(MODELS[name][1], params)
+    return classifier_reader(classifier(name, params))
 
 
 def torch_reader(model):
-    import torch
+    """A reader through a trained PyTorch model (imported only then: PyTorch is optional here)."""
+    from torch_track.common import numpy_classifier
 
-    model = model.eval()
-
-    def logits(_, rows):
-        with torch.no_grad():
-            return model(torch.from_numpy(rows.astype(np.float32))).numpy()
-
-    return classifier_reader(logits, None)
+    return classifier_reader(numpy_classifier(model))
 
 
 def tesseract_reader():

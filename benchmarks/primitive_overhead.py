@@ -58,6 +58,12 @@ def per_primitive(repeats=30) -> list[dict]:
         engine, kernels = _best_of_interleaved(
             _engine(prim, args, params), _kernels(prim, args, params), repeats
         )
-        rows.append({"primitive": name, "engine_us": engine * 1e6, "kernels_us": kernels * 1e6,
-                     "overhead_us": (engine - kernels) * 1e6})  # fmt: skip
+        rows.append(
+            {
+                "primitive": name,
+                "engine_us": engine * 1e6,
+                "kernels_us": kernels * 1e6,
+                "overhead_us": (engine - kernels) * 1e6,
+            }
+        )
     return rows

@@ -1,32 +1,24 @@
-"""`python -m benchmarks [--quick] --out DIR`: the engine against hand-written numpy and PyTorch.
+"""The parts of `python -m benchmarks`: speed, parity, OCR and compression, each a function.
 
-Four parts, measured side by side in one process, written to `results.json`, `report.md` and PNGs:
-  * speed: the MLP epoch (batch 1, 32, 128, 1024; float32 and float64), the autoencoder epoch, a
-    CNN training step, and the engine's overhead per primitive, as times and ratios;
-  * parity: the engine's MLP and PyTorch's FC network trained from the same weights on the same
-    batches in float64, and the largest difference between their loss curves;
-  * OCR: the character error rate on the sample photos of the engine's MLP, the best engine model,
-    a PyTorch CNN, and Tesseract when installed, with the time per photo;
-  * compression: the rate-distortion points of PCA, the autoencoder and JPEG.
-`--quick` shrinks every part (fewer rows, repeats and epochs) to finish in about 3 minutes.
+`SETTINGS` says how large each part is, quick and full; every part returns the numbers that go
+into results.json (see `benchmarks/commands/compare.py` for the run that puts them together).
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import json
+import importlib.util
+import os
 import platform
 
 import numpy as np
-from tqdm import tqdm
 
+from compression.experiment import compare, save_comparison
+from ocr.model_store import best_checkpoint, load_model
 from ocr.scoring import error_rates
-from tinygrad_hw.runs import message, save_figure, write_bytes_atomic, write_json
+from ocr.training import DEFAULTS, train_model
+from tinygrad_hw.app.cli import message
 
-from . import autoencoder_epoch, cnn_step, figures, mlp_epoch, ocr_table, parity, primitive_overhead
-from .targets import speed_targets
+from . import autoencoder_epoch, cnn_step, mlp_epoch, ocr_table, parity, primitive_overhead
 
 # what each part does, quick and full
 SETTINGS = {
@@ -115,9 +107,6 @@ def parity_part(splits, settings):
 
 def ocr_part(data_dir, splits, settings, seed, with_torch):
     """The readers' error rates; trains what is not cached, with the part's epochs."""
-    from ocr.model_store import best_checkpoint
-    from ocr.training import DEFAULTS, load_checkpoint, train_model
-
     photos, source = ocr_table.sample_photos(data_dir, seed)
     readers = {}
     mlp_config = {**DEFAULTS["mlp"], "epochs": settings["mlp_epochs"]}
@@ -125,26 +114,18 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
     readers[f"engine MLP ({settings['mlp_epochs']} epochs)"] = ocr_table.engine_reader("mlp", mlp_params)
     best = best_checkpoint()
     if best is not None:
-        name, params, _ = load_checkpoint(best)
+        name, params, _ = load_model(best)
         readers[f"best engine model ({name}, {best})"] = ocr_table.engine_reader(name, params)
     else:
         config = {**DEFAULTS["cnn"], "epochs": settings["engine_cnn_epochs"]}
         _, params, _ = train_model("cnn", splits, seed=seed, progress=False, **config)
         readers[f"engine CNN ({config['epochs']} epochs)"] = ocr_table.engine_reader("cnn", params)
-    if with_torch:
-        import torch
+    if with_torch:  # PyTorch is optional here: its modules are imported only when it is installed
+        from torch_track.recipes import train_recipe
 
-        from torch_track.nist36_tasks import train_recipe
-
-        model = train_recipe(
-            "cnn",
-            splits,
-            torch.device("cpu"),
-            seed,
-            settings["torch_cnn_epochs"],
-            description="torch CNN for the OCR table",
-        )[0]
-        readers[f"PyTorch CNN ({settings['torch_cnn_epochs']} epochs)"] = ocr_table.torch_reader(model)
+        epochs = settings["torch_cnn_epochs"]
+        model = train_recipe("cnn", splits, "cpu", seed, epochs, description="torch CNN for the OCR table")[0]
+        readers[f"PyTorch CNN ({epochs} epochs)"] = ocr_table.torch_reader(model)
     tesseract = ocr_table.tesseract_reader()
     if tesseract is not None:
         readers[ocr_table.tesseract_version()] = tesseract
@@ -152,84 +133,22 @@ def ocr_part(data_dir, splits, settings, seed, with_torch):
     return {"photos": source, "readers": rows, "tesseract": tesseract is not None}
 
 
-def compression_part(data_dir, out, settings, seed):
-    from compression import run_command
-
-    args = argparse.Namespace(
-        data_dir=data_dir,
-        out=out / "compression",
-        seed=seed,
-        epochs=settings["ae_epochs"],
-        lr=3e-5,
-        batch_size=36,
-    )
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_command.run(args)
-    metrics = json.loads((args.out / "metrics.json").read_text())
-    keep = (
-        "epochs",
-        "train_seconds",
-        "psnr_autoencoder",
-        "psnr_pca",
-        "psnr_autoencoder_test",
-        "rate_distortion",
-    )
-    return {k: metrics[k] for k in keep}
-
-
-def run(args):
-    from ocr.data import load_dataset
-
-    settings = SETTINGS["quick" if args.quick else "full"]
-    with_torch = torch_available()
-    args.out.mkdir(parents=True, exist_ok=True)
-    splits, source = load_dataset(args.data_dir, seed=args.seed)
-    results = {
-        "mode": "quick" if args.quick else "full",
-        "data": source,
-        "settings": settings,
-        "machine": machine(),
-        "torch": with_torch,
-    }
-    # Compression (numpy only) runs before the parts that train PyTorch models: PyTorch's idle
-    # worker threads keep spinning for a while after its work and slow numpy code timed next.
-    parts = ("speed", "compression", "parity", "ocr")
-    with tqdm(total=len(parts), desc="benchmarks", unit="part", disable=None) as bar:
-        results["speed"] = speed(settings, with_torch, bar)
-        bar.update()
-        bar.set_postfix_str("compression")
-        results["compression"] = compression_part(args.data_dir, args.out, settings, args.seed)
-        bar.update()
-        if with_torch:
-            bar.set_postfix_str("parity")
-            results["parity"] = parity_part(splits, settings)
-        bar.update()
-        bar.set_postfix_str("OCR")
-        results["ocr"] = ocr_part(args.data_dir, splits, settings, args.seed, with_torch)
-        bar.update()
-    results["targets"] = speed_targets(results["speed"]) if with_torch else []
-    write_json(args.out / "results.json", results)
-    for name, figure in figures.all_figures(results).items():
-        save_figure(args.out / name, figure)
-    report = figures.markdown(results)
-    write_bytes_atomic(args.out / "report.md", report.encode())
-    print(report)
-    message(f"wrote results.json, report.md and figures to {args.out}")
-    return results
+def compression_part(splits, source, out, settings, seed):
+    """The compression run (its files in `out`) with the part's epochs: its PSNRs and curve."""
+    comparison = compare(splits, source, epochs=settings["ae_epochs"], lr=3e-5, batch_size=36, seed=seed)
+    save_comparison(out, comparison, splits)
+    kept = ("epochs", "train_seconds", "psnr_autoencoder", "psnr_pca", "psnr_autoencoder_test")
+    return {k: comparison.metrics[k] for k in (*kept, "rate_distortion")}
 
 
 def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         message("PyTorch is not installed (pip install -e '.[torch]'): the engine and numpy only")
         return False
     return True
 
 
 def machine():
-    import os
-
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "cpus": cpus,

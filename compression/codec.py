@@ -1,9 +1,8 @@
-"""`python -m compression encode / decode`: compress images to 32-number codes and back.
+"""What the codec reads: images to compress, and the codes `encode` wrote.
 
-encode reads images (any size or colour; each becomes a 32 x 32 grey character image the way the
-training data looks: dark ink on white) or the rows of a NIST36 `.mat` split, and writes their
-codes to an .npz (float16 by default: 64 bytes an image). decode turns such a file back into
-images: an .npz of rows in the NIST36 layout and a PNG sheet of them.
+Images are any image file (any size or colour; each becomes a 32 x 32 grey character image the
+way the training data looks: dark ink on white) or the rows of a NIST36 `.mat` split. Codes are
+an .npz holding one `codes` array of N x 32 (float16 by default: 64 bytes an image).
 """
 
 from __future__ import annotations
@@ -11,74 +10,34 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.io
-from matplotlib.figure import Figure
 from skimage import transform
 
 from ocr.letters import to_gray
-from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, load_arrays, message, save_arrays, save_figure
+from ocr.nist36 import SIDE, load_images, stored
+from ocr.photos import load_image
+from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.files import load_arrays
 
-from .autoencoder import decode, encode
-from .checkpoint import load_autoencoder
+from .autoencoder import CODE_SIZE
 
 
-def read_rows(paths):
+def read_rows(paths) -> np.ndarray:
     """Rows of 1024 values in [0, 1] (NIST36 layout) from image files or NIST36 .mat files."""
     rows = []
     for path in map(Path, paths):
         if not path.exists():
             raise UserError(f"{path}: no such file")
         if path.suffix.lower() == ".mat":
-            rows.append(_mat_rows(path))
+            rows.append(load_images(path))
         else:
-            from ocr.read_command import load_image
-
-            image = transform.resize(to_gray(load_image(path)), (32, 32), anti_aliasing=True)
-            rows.append(image.T.reshape(1, -1))  # stored transposed, like NIST36
+            image = transform.resize(to_gray(load_image(path)), (SIDE, SIDE), anti_aliasing=True)
+            rows.append(stored(image)[None])
     return np.concatenate(rows).astype(np.float32)
 
 
-def _mat_rows(path):
-    try:
-        contents = scipy.io.loadmat(path)
-    except Exception as error:
-        raise UserError(f"{path}: not a readable MATLAB .mat file ({error})") from None
-    data = [v for k, v in contents.items() if k.endswith("_data")]
-    if len(data) != 1 or data[0].ndim != 2 or data[0].shape[1] != 1024:
-        raise UserError(f"{path}: expected one <split>_data array of N x 1024 images")
-    return data[0]
-
-
-def run_encode(args):
-    params, _ = load_autoencoder(args.model)
-    rows = read_rows(args.inputs)
-    codes = nn.predict(encode, params, rows).astype(np.float32 if args.float32 else np.float16)
-    save_arrays(args.output, {"codes": codes})
-    print(f"{len(rows)} images -> {args.output}: {codes.shape[1]} numbers, {codes[0].nbytes} bytes each")
-
-
-def run_decode(args):
-    params, _ = load_autoencoder(args.model)
-    arrays = load_arrays(args.codes)
-    codes = arrays.get("codes")
-    if codes is None or codes.ndim != 2 or codes.shape[1] != 32:
-        raise UserError(f"{args.codes}: expected a 'codes' array of N x 32 (written by encode)")
-    rows = nn.predict(decode, params, codes.astype(np.float32))
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_arrays(args.out / "decoded.npz", {"rows": rows})
-    save_figure(args.out / "decoded.png", _sheet(rows))
-    print(f"{len(rows)} codes -> {args.out / 'decoded.npz'} and decoded.png")
-    message("rows are in the NIST36 layout: row.reshape(32, 32).T is upright")
-
-
-def _sheet(rows, columns=10):
-    shown = rows[:100]
-    lines = int(np.ceil(len(shown) / columns))
-    fig = Figure(figsize=(columns * 0.6, lines * 0.6))
-    axes = np.atleast_1d(fig.subplots(lines, columns, squeeze=False)).ravel()
-    for ax in axes:
-        ax.axis("off")
-    for ax, row in zip(axes, shown):
-        ax.imshow(row.reshape(32, 32).T, cmap="gray", vmin=0, vmax=1)
-    return fig
+def load_codes(path: Path) -> np.ndarray:
+    """The codes of a file written by `encode`, or one line saying what is wrong with it."""
+    codes = load_arrays(path).get("codes")
+    if codes is None or codes.ndim != 2 or codes.shape[1] != CODE_SIZE:
+        raise UserError(f"{path}: expected a 'codes' array of N x {CODE_SIZE} (written by encode)")
+    return codes.astype(np.float32)

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio
 
-from tinygrad_hw.runs import message
+from tinygrad_hw.app.cli import message
 
 PCA_COMPONENTS = (8, 16, 32, 64, 128)
 JPEG_QUALITIES = (5, 10, 25, 50, 75, 90)
@@ -62,13 +62,25 @@ def curve(rows, fit_pca, encode, decode, max_components):
         codes = pca.encode(rows)
         for dtype, size in ((np.float32, 4), (np.float16, 2)):
             psnr = mean_psnr(rows, pca.decode(quantised(codes, dtype)))
-            points.append({"method": f"PCA {np.dtype(dtype).name}", "setting": f"k={k}", "bytes": k * size,
-                           "psnr": psnr})  # fmt: skip
+            points.append(
+                {
+                    "method": f"PCA {np.dtype(dtype).name}",
+                    "setting": f"k={k}",
+                    "bytes": k * size,
+                    "psnr": psnr,
+                }
+            )
     codes = encode(rows)
     for dtype, size in ((np.float32, 4), (np.float16, 2)):
         psnr = mean_psnr(rows, decode(quantised(codes, dtype).astype(codes.dtype)))
-        points.append({"method": f"autoencoder {np.dtype(dtype).name}", "setting": "32 numbers",
-                       "bytes": codes.shape[1] * size, "psnr": psnr})  # fmt: skip
+        points.append(
+            {
+                "method": f"autoencoder {np.dtype(dtype).name}",
+                "setting": "32 numbers",
+                "bytes": codes.shape[1] * size,
+                "psnr": psnr,
+            }
+        )
     for quality in JPEG_QUALITIES:
         size, psnr = jpeg_point(rows, quality)
         points.append({"method": "JPEG", "setting": f"quality {quality}", "bytes": size, "psnr": psnr})

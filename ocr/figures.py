@@ -1,35 +1,19 @@
-"""The classifier's figures, as matplotlib Figures (saved by the caller).
+"""The OCR's figures, the classifier's and the reader's, as matplotlib Figures (saved by the caller).
 
 Weights and images are stored like the NIST36 rows (transposed), so every 32 x 32 picture here
-is drawn as `column.reshape(32, 32).T`, the right way up.
+is drawn through `nist36.upright`, the right way up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from mpl_toolkits.axes_grid1 import ImageGrid
 
-from .data import CLASS_NAMES
+from tinygrad_hw.app.figures import image_grid
 
-
-def _upright(column):
-    return np.asarray(column).reshape(32, 32).T
-
-
-def curves(history, title):
-    """Accuracy (train and valid) and loss (train and valid, per sample) over epochs."""
-    fig = Figure(figsize=(10, 3.8))
-    acc, loss = fig.subplots(1, 2)
-    epochs = np.arange(1, len(history["train_accuracy"]) + 1)
-    for split in ("train", "valid"):
-        acc.plot(epochs, history[f"{split}_accuracy"], label=split)
-        loss.plot(epochs, history[f"{split}_loss"], label=split)
-    acc.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
-    loss.set(xlabel="epoch", ylabel="cross-entropy per sample", title=f"{title}: loss")
-    acc.legend()
-    loss.legend()
-    return fig
+from .nist36 import CLASS_NAMES, upright
 
 
 def lr_sweep(histories, best):
@@ -57,7 +41,7 @@ def first_layer_weights(W1, title):
     for ax, unit in zip(grid, range(side * side)):
         ax.axis("off")
         if unit < units:
-            ax.imshow(_upright(W1[:, unit]), cmap="gray")
+            ax.imshow(upright(W1[:, unit]), cmap="gray")
     fig.suptitle(title)
     return fig
 
@@ -71,7 +55,7 @@ def second_layer(params, valid, classes=(0, 1, 26), model=None):
     for row, i in zip(axes, classes):
         template = np.eye(len(CLASS_NAMES))[i] @ params["W2"].T @ params["W1"].T
         best = int(np.argmax(logits[:, i]))
-        row[0].imshow(_upright(template), cmap="gray")
+        row[0].imshow(upright(template), cmap="gray")
         row[0].set_title(f"{CLASS_NAMES[i]}: onehot @ W2.T @ W1.T", fontsize=8)
         row[1].imshow(valid.upright(best), cmap="gray", vmin=0, vmax=1)
         row[1].set_title(f"valid image maximising output {CLASS_NAMES[i]}", fontsize=8)
@@ -91,3 +75,22 @@ def confusion(counts, title):
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
+
+
+def boxes(image, boxes, predicted):
+    """The photo with each box and its predicted character drawn on it."""
+    h, w = image.shape[:2]
+    fig = Figure(figsize=(10, 10 * h / w))
+    ax = fig.subplots()
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    size = max(6, min(16, 600 / max(len(boxes), 1) ** 0.5))
+    for (y1, x1, y2, x2), char in zip(boxes, predicted):
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="red", linewidth=1))
+        ax.text(x1, y1, char, color="blue", fontsize=size, va="bottom", fontweight="bold")
+    ax.axis("off")
+    return fig
+
+
+def crops(rows, predicted):
+    """Every 32 x 32 crop the classifier saw, upright, titled with its prediction."""
+    return image_grid(upright(rows), titles=predicted)

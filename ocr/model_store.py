@@ -1,25 +1,55 @@
-"""Which trained model the reader uses: the best checkpoint available, or a new one.
+"""Trained OCR models on disk: saving and loading them, finding the best one, training the default.
 
-Candidates are the checkpoints `python -m ocr train` wrote under `runs/` (in the current folder)
-and those in the model cache (`~/.cache/tinygrad_hw/models`, or `$TINYGRAD_HW_CACHE/models`).
-Models trained on real handwriting (NIST36) beat models trained on the embedded default, the CNN
-beats the MLP, and then the higher test accuracy wins. When there is none, a CNN is trained (on
-the data dir, or the embedded default) into the cache, with a message saying so.
+A model is stored in the project's one checkpoint format, with its name (`mlp` or `cnn`) and its
+options in the info. Candidates for reading are the checkpoints `python -m ocr train` wrote under
+`runs/` (in the current folder) and those in the model cache (`~/.cache/tinygrad_hw/models`, or
+`$TINYGRAD_HW_CACHE/models`). Models trained on real handwriting (NIST36) beat models trained on
+the embedded default, the CNN beats the MLP, and then the higher test accuracy wins. Loading never
+trains: when there is no model, the command that needs one calls `train_default` and says so.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, message
+import numpy as np
 
-from .data import load_dataset
-from .models import cnn
-from .synthetic import cache_dir
-from .training import DEFAULTS, load_checkpoint, save_checkpoint, train_model
+from tinygrad_hw import nn
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.checkpoint import load_checkpoint, save_checkpoint
+from tinygrad_hw.app.cli import UserError, message
+
+from .models import MODELS, initial_params
+from .nist36 import load_dataset
+from .training import DEFAULTS, train_model
 
 _MODEL_RANK = {"mlp": 0, "cnn": 1}
+
+
+def save_model(path: Path, name: str, params: dict, info: dict) -> Path:
+    """Write model `name`'s parameters with `info` (which should hold the model's options)."""
+    return save_checkpoint(path, params, {**info, "model": name})
+
+
+def load_model(path: Path) -> tuple[str, dict, dict]:
+    """(model name, params, info) of a checkpoint, checked against that model's own shapes."""
+
+    def expected(info):
+        name = info.get("model")
+        if name is None:
+            raise UserError(f"{path}: not a checkpoint written by `python -m ocr train`")
+        if name not in MODELS:
+            raise UserError(f"{path}: unknown model {name!r} (known: {', '.join(MODELS)})")
+        return initial_params(name, np.random.default_rng(0), **info)
+
+    params, info = load_checkpoint(path, expected)
+    return info["model"], params, info
+
+
+def classifier(name: str, params: dict):
+    """The function `rows -> logits` that model `name` with `params` computes, in batches."""
+    return partial(nn.predict, MODELS[name].apply, params)
 
 
 def candidates() -> list[Path]:
@@ -30,7 +60,7 @@ def candidates() -> list[Path]:
 
 def _rank(path):
     try:
-        name, _, info = load_checkpoint(path)
+        name, _, info = load_model(path)
     except UserError:
         return None
     real_data = str(info.get("data", "")).startswith("NIST36")
@@ -42,27 +72,14 @@ def best_checkpoint() -> Path | None:
     return max(ranked)[1] if ranked else None
 
 
-def load_model(path: Path | None, data_dir: Path | None, seed: int = 0):
-    """(name, params, path) of the chosen checkpoint: `path`, else the best, else a new one."""
-    if path is None:
-        path = best_checkpoint()
-        if path is None:
-            path = train_default(data_dir, seed)
-        else:
-            message(f"using the model {path}")
-    name, params, _ = load_checkpoint(path)
-    return name, params, path
-
-
 def train_default(data_dir: Path | None, seed: int = 0) -> Path:
-    """Train the default OCR model (the CNN) and store it in the model cache."""
+    """Train the default OCR model (the CNN, a few minutes) and store it in the model cache."""
     splits, source = load_dataset(data_dir, seed=seed)
-    message(f"no trained model found: training a CNN on {source} first (a few minutes)")
     config = DEFAULTS["cnn"]
     _, params, _ = train_model("cnn", splits, seed=seed, **config)
-    test = nn.evaluate(cnn, params, splits["test"].x, splits["test"].y)[1]
+    test = nn.evaluate(MODELS["cnn"].apply, params, splits["test"].x, splits["test"].y)[1]
     kind = "nist36" if data_dir is not None else "embedded"
     path = cache_dir() / "models" / f"cnn-{kind}-seed{seed}.npz"
-    save_checkpoint(path, "cnn", params, {"test_accuracy": test, "data": source, "config": config})
+    save_model(path, "cnn", params, {"test_accuracy": test, "data": source, "config": config})
     message(f"trained (test accuracy {test:.3f}); saved as {path}")
     return path

@@ -1,10 +1,12 @@
 """The character classifiers, as plain functions `model(params, x) -> logits` on the engine.
 
+Each is a `Classifier`: `init(rng, **options) -> params` and `apply(params, rows) -> logits`.
+
 * `mlp`: the homework's network, 1024 -> hidden sigmoid -> 36 softmax (64 hidden units by default).
 * `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions (24 and 48 filters) with ReLU and
   2 x 2 max pooling, then a 256-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
 
-Inputs are rows of 1024 pixels in the NIST36 storage (`row.reshape(32, 32).T` upright). Both models
+Inputs are rows of 1024 pixels in the NIST36 storage (`nist36.upright` turns them upright). Both models
 take them as they are: the CNN reshapes a row to a 32 x 32 image, and a transposed image is as
 learnable as an upright one. Ink is dark on a light background, so the models see `1 - x`: ink as
 large values and blank paper as zeros, which starts training from better-scaled activations.
@@ -12,12 +14,15 @@ large values and blank paper as zeros, which starts training from better-scaled 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
 
-from .data import CLASS_NAMES, PIXELS
+from .nist36 import CLASS_NAMES, PIXELS, SIDE
 
 CLASSES = len(CLASS_NAMES)
 
@@ -56,7 +61,7 @@ def init_cnn(rng, channels=(24, 48), hidden=256, dtype=np.float32):
 
 def cnn(params, x):
     """Logits of the CNN: (conv 5x5, ReLU, max-pool 2) twice, dense ReLU, dense."""
-    images = tg.reshape(1 - x, (-1, 1, 32, 32))
+    images = tg.reshape(1 - x, (-1, 1, SIDE, SIDE))
     h = _conv_block(images, params["conv1"], params["bias1"])
     h = _conv_block(h, params["conv2"], params["bias2"])
     h = tg.relu(tg.affine(tg.reshape(h, (h.shape[0], -1)), params["W3"], params["b3"]))
@@ -68,7 +73,28 @@ def _conv_block(images, filters, bias):
     return tg.max_pool2d(tg.relu(z), size=2)
 
 
+class Classifier(NamedTuple):
+    """A character classifier as two plain functions, and the options of `init` that change the
+    parameters' shapes (a checkpoint records them, so that its shapes can be checked)."""
+
+    init: Callable[..., dict]
+    apply: Callable[[dict, np.ndarray], np.ndarray]
+    options: tuple[str, ...] = ()
+
+
 MODELS = {
-    "mlp": (init_mlp, mlp),
-    "cnn": (init_cnn, cnn),
+    "mlp": Classifier(init_mlp, mlp, options=("hidden",)),
+    "cnn": Classifier(init_cnn, cnn),
 }
+
+
+def initial_params(name, rng, /, **settings) -> dict:
+    """Fresh parameters of model `name`, given those of `settings` that are its options (the MLP's
+    `hidden`; the others are ignored, so a checkpoint's whole info may be passed)."""
+    model = MODELS[name]
+    return model.init(rng, **model_options(name, settings))
+
+
+def model_options(name, settings: dict) -> dict:
+    """The entries of `settings` that are options of model `name`."""
+    return {key: settings[key] for key in MODELS[name].options if key in settings}

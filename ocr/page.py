@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from skimage import transform
 
-from .synthetic import font_paths, render
+from .nist36 import font_paths, render
 
 WORDS = (
     "THE QUICK BROWN FOX JUMPS OVER LAZY DOG PACK MY BOX WITH FIVE DOZEN LIQUOR JUGS HANDWRITING "

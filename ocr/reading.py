@@ -13,13 +13,13 @@ and stored transposed, as the NIST36 rows are.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from skimage import morphology, transform
 
-from tinygrad_hw import nn
-
-from .data import CLASS_NAMES
 from .letters import locate_letters
+from .nist36 import CLASS_NAMES, PIXELS, SIDE, stored
 
 CHAR_SIDE = 24  # the side of the square a character is fitted into, in the 32 x 32 box
 STROKE = 3.25  # stroke width there: these two make crops match the stand-in (22 px, 3.1 px medians)
@@ -97,11 +97,11 @@ def consistent_classes(scores, groups):
 def crop_rows(letters):
     """NIST36-style rows (N x 1024, stored transposed), one per box, from only that box's own ink
     (a neighbour reaching into the box is left out)."""
-    rows = np.empty((len(letters.boxes), 1024), dtype=np.float32)
+    rows = np.empty((len(letters.boxes), PIXELS), dtype=np.float32)
     for k, (box, members) in enumerate(zip(letters.boxes, letters.members)):
         y1, x1, y2, x2 = np.round(np.asarray(box) * letters.scale).astype(int)
         ink = np.isin(letters.labels[y1:y2, x1:x2], members)
-        rows[k] = _normalised(ink).T.ravel()
+        rows[k] = stored(_normalised(ink))
     return rows
 
 
@@ -117,22 +117,36 @@ def _normalised(ink):
     top, left = (side - h) // 2, (side - w) // 2
     square[top : top + h, left : left + w] = redrawn
     small = transform.resize(square, (CHAR_SIDE, CHAR_SIDE), anti_aliasing=True)
-    box = np.zeros((32, 32))
-    offset = (32 - CHAR_SIDE) // 2
+    box = np.zeros((SIDE, SIDE))
+    offset = (SIDE - CHAR_SIDE) // 2
     box[offset : offset + CHAR_SIDE, offset : offset + CHAR_SIDE] = small
     return 1 - np.clip(box / max(box.max(), 1e-6), 0, 1)
 
 
-def read(image, model, params):
-    """The text of a photo, one line per text line, with the boxes, rows and predicted characters."""
+class Reading(NamedTuple):
+    """What reading a photo found: the text, the character boxes, their crops as NIST36 rows, and
+    the character predicted for each box."""
+
+    text: str
+    boxes: np.ndarray
+    rows: np.ndarray
+    predicted: list[str]
+
+
+def read(image, classify) -> Reading:
+    """The text of a photo, one line per text line, with what the figures need.
+
+    `classify(rows) -> scores` gives each crop (a row of 1024 in the NIST36 storage) a score per
+    class, A-Z then 0-9: a model's logits or probabilities.
+    """
     letters = locate_letters(image)
     boxes = letters.boxes
     if len(boxes) == 0:
-        return "", boxes, np.zeros((0, 1024), np.float32), []
+        return Reading("", boxes, np.zeros((0, PIXELS), np.float32), [])
     rows = crop_rows(letters)
     lines_of_boxes = group_lines(boxes)
     groups = [run for line in lines_of_boxes for run in runs(boxes, line)]
-    classes = consistent_classes(nn.predict(model, params, rows), groups)
+    classes = consistent_classes(classify(rows), groups)
     predicted = [CLASS_NAMES[k] for k in classes]
     lines = []
     for line in lines_of_boxes:
@@ -140,4 +154,4 @@ def read(image, model, params):
         for index, space in zip(line[1:], word_breaks(boxes, line)):
             text += (" " if space else "") + predicted[index]
         lines.append(text)
-    return "\n".join(lines), boxes, rows, predicted
+    return Reading("\n".join(lines), boxes, rows, predicted)

@@ -30,15 +30,42 @@ def character_errors(predicted: str, truth: str) -> tuple[int, int]:
     return edit_distance(normalise(predicted), truth), len(truth)
 
 
-def error_rates(reader, photos) -> dict:
-    """Read each of `photos` [(name, pixels, true text)] with `reader(pixels) -> text`: the CER per
-    photo and overall, the error and character counts, and the mean seconds per photo."""
-    per_photo, errors, total, seconds = {}, 0, 0, []
+def score_photos(reader, photos) -> list[dict]:
+    """Read each of `photos` [(name, pixels, true text)] with `reader(pixels) -> text`: per photo
+    its name, character error rate, errors, characters, seconds taken and the text read."""
+    scores = []
     for name, pixels, truth in photos:
         start = time.perf_counter()
         text = reader(pixels)
-        seconds.append(time.perf_counter() - start)
-        e, n = character_errors(text, truth)
-        per_photo[name], errors, total = e / max(n, 1), errors + e, total + n
-    return {"per_photo": per_photo, "cer": errors / max(total, 1), "errors": errors, "characters": total,
-            "seconds_per_photo": sum(seconds) / max(len(seconds), 1)}  # fmt: skip
+        seconds = time.perf_counter() - start
+        errors, length = character_errors(text, truth)
+        cer = errors / max(length, 1)
+        scores.append(
+            {
+                "image": name,
+                "cer": cer,
+                "errors": errors,
+                "characters": length,
+                "seconds": seconds,
+                "text": text,
+            }
+        )
+    return scores
+
+
+def overall(scores) -> dict:
+    """The character error rate over all photos together, with its error and character counts."""
+    errors, characters = sum(s["errors"] for s in scores), sum(s["characters"] for s in scores)
+    return {"cer": errors / max(characters, 1), "errors": errors, "characters": characters}
+
+
+def error_rates(reader, photos) -> dict:
+    """The CER of each photo and overall, the counts, and the mean seconds per photo (see
+    `score_photos`)."""
+    scores = score_photos(reader, photos)
+    seconds = sum(s["seconds"] for s in scores) / max(len(scores), 1)
+    return {
+        "per_photo": {s["image"]: s["cer"] for s in scores},
+        **overall(scores),
+        "seconds_per_photo": seconds,
+    }

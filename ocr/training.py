@@ -1,53 +1,21 @@
-"""Training the character classifiers: augmentation, the learning-rate sweep, checkpoints.
+"""Training the character classifiers: per-model defaults, augmentation, the learning-rate sweep.
 
-The loop itself is the engine's `nn.train_classifier`; this module adds what is specific to
+The loop itself is the application layer's `train_classifier`; this module adds what is specific to
 characters: small random distortions of the training images (the same character a little rotated,
 scaled, sheared or off-centre is still the same character, and seeing it so keeps a small model
-from memorising pixel positions), checkpoints, and confusion statistics.
+from memorising pixel positions), a sweep over learning rates, and confusion statistics.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-from scipy import ndimage
 
 from tinygrad_hw import nn
-from tinygrad_hw.runs import UserError, load_arrays, save_arrays
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.training import TrainingDiverged, train_classifier
 
-from .data import CLASS_NAMES
-from .models import CLASSES, MODELS
-
-SIDE = 32
-
-
-def distort_images(rng, rows, max_shift=2, max_degrees=8, scale_range=0.1, max_shear=0.15):
-    """Each image through its own small random affine map: rotation, scale, shear and shift.
-
-    The same handwritten character slants, grows and leans a little from writer to writer; one
-    `map_coordinates` call over the whole batch resamples every image with its own map.
-    """
-    n = len(rows)
-    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))
-    cos, sin = np.cos(angle), np.sin(angle)
-    shear = rng.uniform(-max_shear, max_shear, n)
-    scale = rng.uniform(1 - scale_range, 1 + scale_range, (n, 2))
-    ones, zeros = np.ones(n), np.zeros(n)
-    rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
-    shearing = np.stack([np.stack([ones, shear], -1), np.stack([zeros, ones], -1)], -2)
-    forward = rotation @ shearing * scale[:, None, :]  # source offset -> output offset
-    centre = (SIDE - 1) / 2
-    grid = np.indices((SIDE, SIDE)).reshape(2, -1) - centre
-    shift = rng.integers(-max_shift, max_shift + 1, (n, 2, 1))
-    source = np.linalg.inv(forward) @ (grid[None] - shift) + centre  # (n, 2, 1024)
-    batch = np.broadcast_to(np.arange(n)[:, None], (n, SIDE * SIDE))
-    coords = np.stack([batch, source[:, 0], source[:, 1]]).reshape(3, -1)
-    out = ndimage.map_coordinates(rows.reshape(n, SIDE, SIDE), coords, order=1, cval=1.0)
-    return out.reshape(n, -1).astype(rows.dtype)
-
-
-# -- training one model ----------------------------------------------------------------------
+from .models import CLASSES, MODELS, initial_params
+from .nist36 import CLASS_NAMES, distort_images
 
 DEFAULTS = {  # per model: what reaches the targets on the NIST36 stand-in in reasonable time
     "mlp": {"epochs": 40, "lr": 0.1, "batch_size": 32},
@@ -55,23 +23,57 @@ DEFAULTS = {  # per model: what reaches the targets on the NIST36 stand-in in re
 }
 
 
-def train_model(name, splits, *, epochs, lr, batch_size, beta=0.9, augment=True, seed=0, hidden=64,
-                progress=True, description=None):  # fmt: skip
+def train_model(
+    name,
+    splits,
+    *,
+    epochs,
+    lr,
+    batch_size,
+    beta=0.9,
+    augment=True,
+    seed=0,
+    hidden=64,
+    progress=True,
+    description=None,
+):
     """Initialise and train model `name` on splits["train"], validating on splits["valid"].
 
     Returns (initial params, trained params, history). The learning rate follows a cosine
-    schedule from `lr`; `augment` distorts each training image a little (`distort_images`).
+    schedule from `lr`; `augment` distorts each training image a little (`distort_images`);
+    `hidden` is the MLP's hidden width (the CNN has no such option).
     """
-    init, model = MODELS[name]
     rng = np.random.default_rng(seed)
-    initial = init(rng, hidden=hidden) if name == "mlp" else init(rng)
-    trained, history = nn.train_classifier(
-        model, initial, (splits["train"].x, splits["train"].y), (splits["valid"].x, splits["valid"].y),
-        epochs=epochs, lr=nn.cosine_schedule(lr, epochs), batch_size=batch_size, beta=beta, rng=rng,
-        augment=distort_images if augment else None, progress=progress,
+    initial = initial_params(name, rng, hidden=hidden)
+    trained, history = train_classifier(
+        MODELS[name].apply,
+        initial,
+        (splits["train"].x, splits["train"].y),
+        (splits["valid"].x, splits["valid"].y),
+        epochs=epochs,
+        lr=nn.cosine_schedule(lr, epochs),
+        batch_size=batch_size,
+        beta=beta,
+        rng=rng,
+        augment=distort_images if augment else None,
+        progress=progress,
         description=description or f"training {name}",
-    )  # fmt: skip
+    )
     return initial, trained, history
+
+
+def sweep_learning_rates(train, lr, first_run):
+    """Train at 0.1x and 10x `lr` too, with `train(lr, description) -> (initial, params, history)`;
+    `first_run` is the run at `lr`. The best final validation accuracy wins; a rate that diverges is
+    left out. Returns the histories by rate, the best rate and its run."""
+    runs = {lr: first_run}
+    for other in (lr / 10, lr * 10):
+        try:
+            runs[other] = train(other, f"sweep lr {other:g}")
+        except TrainingDiverged as error:
+            message(f"lr {other:g} diverged ({error}); it is left out of the sweep")
+    best = max(runs, key=lambda k: runs[k][2]["valid_accuracy"][-1])
+    return {"histories": {k: r[2] for k, r in runs.items()}, "best_lr": best, "best_run": runs[best]}
 
 
 def confusion_matrix(true, predicted, classes=CLASSES):
@@ -86,35 +88,3 @@ def most_confused(confusion, count=10):
     order = np.argsort(off, axis=None)[::-1][:count]
     pairs = [np.unravel_index(k, off.shape) for k in order]
     return [(CLASS_NAMES[i], CLASS_NAMES[j], int(off[i, j])) for i, j in pairs if off[i, j] > 0]
-
-
-# -- checkpoints: named arrays in an .npz, no pickle ------------------------------------------
-
-
-def save_checkpoint(path, name, params, info):
-    """Write the model name, its parameters and a JSON `info` dict, atomically."""
-    arrays = {f"param/{k}": v for k, v in params.items()}
-    arrays["meta/model"] = np.array(name)
-    arrays["meta/info"] = np.array(json.dumps(info))
-    return save_arrays(path, arrays)
-
-
-def load_checkpoint(path):
-    """(model name, params, info) from a checkpoint, checked against the model's own shapes."""
-    arrays = load_arrays(path)
-    try:
-        name = str(arrays["meta/model"])
-        info = json.loads(str(arrays["meta/info"]))
-    except (KeyError, ValueError):
-        raise UserError(f"{path}: not a checkpoint written by `python -m ocr train`") from None
-    if name not in MODELS:
-        raise UserError(f"{path}: unknown model {name!r} (known: {', '.join(MODELS)})")
-    params = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("param/")}
-    init = MODELS[name][0]
-    rng = np.random.default_rng(0)
-    expected = init(rng, hidden=info.get("hidden", 64)) if name == "mlp" else init(rng)
-    for key, value in expected.items():
-        if key not in params or params[key].shape != value.shape:
-            found = params[key].shape if key in params else "nothing"
-            raise UserError(f"{path}: parameter {key} should have shape {value.shape}, found {found}")
-    return name, params, info

@@ -11,12 +11,12 @@ import scipy.io
 from PIL import Image
 
 import tinygrad_hw as tg
-from compression.autoencoder import count_parameters, init_autoencoder, loss
-from compression.checkpoint import load_autoencoder, save_autoencoder
+from compression.autoencoder import count_parameters, init_autoencoder, load_autoencoder, loss
 from compression.pca import fit_pca
 from compression.rate_distortion import jpeg_point, mean_psnr
-from ocr.synthetic import make_split
-from tinygrad_hw.runs import UserError
+from ocr.nist36 import make_split
+from tinygrad_hw.app.checkpoint import save_checkpoint
+from tinygrad_hw.app.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,11 +57,11 @@ def test_psnr_and_jpeg_points_behave():
 
 def test_checkpoint_round_trip_and_a_wrong_shape_is_one_line(tmp_path):
     params = init_autoencoder(np.random.default_rng(0))
-    save_autoencoder(tmp_path / "ae.npz", params, {"note": 1})
+    save_checkpoint(tmp_path / "ae.npz", params, {"note": 1})
     loaded, info = load_autoencoder(tmp_path / "ae.npz")
     assert info == {"note": 1} and np.array_equal(loaded["decode2"]["W"], params["decode2"]["W"])
     params["encode1"]["W"] = params["encode1"]["W"][:, :16]
-    save_autoencoder(tmp_path / "bad.npz", params, {})
+    save_checkpoint(tmp_path / "bad.npz", params, {})
     with pytest.raises(UserError, match=r"encode1/W should have shape \(1024, 32\), found \(1024, 16\)"):
         load_autoencoder(tmp_path / "bad.npz")
 
@@ -78,8 +78,9 @@ def _tiny_nist36(root, per_class=3):
 
 
 def _compression(*args):
-    return subprocess.run([sys.executable, "-m", "compression", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "compression", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_run_writes_metrics_figures_and_a_checkpoint_that_encode_and_decode_use(tmp_path):
@@ -123,7 +124,7 @@ def test_a_diverging_run_says_so_and_writes_no_model(tmp_path):
 
 def test_bad_inputs_to_the_codec_are_one_line(tmp_path):
     params = init_autoencoder(np.random.default_rng(0))
-    save_autoencoder(tmp_path / "ae.npz", params, {})
+    save_checkpoint(tmp_path / "ae.npz", params, {})
     missing = _compression("encode", str(tmp_path / "nope.png"), "--model", str(tmp_path / "ae.npz"))
     assert missing.returncode == 2 and "nope.png: no such file" in missing.stderr
     np.savez(tmp_path / "codes.npz", codes=np.zeros((2, 5)))

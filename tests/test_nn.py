@@ -5,6 +5,7 @@ import pytest
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
+from tinygrad_hw.commands.demo import init_classifier, loss, make_spirals, train
 
 
 def test_xavier_uniform_has_variance_two_over_fan_in_plus_fan_out():
@@ -47,7 +48,6 @@ def test_accuracy_accepts_integer_and_one_hot_labels():
 
 
 def test_a_seeded_training_run_learns_and_its_loss_passes_a_gradient_check():
-    from tinygrad_hw.demo import init_classifier, loss, make_spirals, train
 
     rng = np.random.default_rng(3)
     x, y = make_spirals(rng, points_per_class=60)
@@ -57,23 +57,3 @@ def test_a_seeded_training_run_learns_and_its_loss_passes_a_gradient_check():
     params, history = train(params, x, y, epochs=80, lr=0.1, batch_size=16, rng=rng, report_every=1000)
     assert history[-1] < 0.5 * start
     assert nn.accuracy(nn.dense(params["output"], nn.dense(params["hidden"], x, tg.tanh), None), y) > 0.85
-
-
-def test_fit_stops_with_a_clear_error_when_the_loss_stops_being_finite():
-    params = {"w": np.array([1.0])}
-    x = np.ones((8, 1))
-    loss = lambda p, xb: tg.sum(tg.exp(p["w"] * xb * 1e3))  # noqa: E731  (overflows at once)
-    with pytest.raises(nn.TrainingDiverged, match="the loss became inf in epoch 1"):
-        nn.fit(loss, params, (x,), epochs=2, lr=0.1, rng=np.random.default_rng(0), progress=False)
-
-
-def test_fit_reports_the_loss_per_row_for_summed_and_averaged_losses():
-    x = np.ones((10, 1))
-    params = {"w": np.array([0.0])}
-    rng = np.random.default_rng(0)
-    summed = lambda p, xb: tg.sum(p["w"] * 0 + xb)  # noqa: E731  (1 per row, summed)
-    averaged = lambda p, xb: tg.mean(p["w"] * 0 + xb)  # noqa: E731  (1 per row, averaged)
-    for fn, is_sum in ((summed, True), (averaged, False)):
-        _, history = nn.fit(fn, params, (x,), epochs=1, lr=0.1, batch_size=4, rng=rng, loss_is_sum=is_sum,
-                            progress=False)  # fmt: skip
-        assert history["train_loss"] == [pytest.approx(1.0)]

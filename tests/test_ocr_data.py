@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 import scipy.io
 
-from ocr.data import CLASS_NAMES, DataError, find_split_files, load_dataset, load_nist36
-from ocr.synthetic import SIDE, load_synthetic, make_split
+from ocr.nist36 import (
+    CLASS_NAMES,
+    SIDE,
+    DataError,
+    find_split_files,
+    load_dataset,
+    load_nist36,
+    load_synthetic,
+    make_split,
+)
 
 
 def _write_split(path, split, rows=8, data=None, labels=None):
@@ -111,7 +119,7 @@ def test_synthetic_letters_are_upright_in_the_upright_view():
 
 
 def test_embedded_default_is_cached_and_a_damaged_cache_is_regenerated(tmp_path, monkeypatch):
-    import ocr.synthetic as synthetic
+    import ocr.nist36.embedded as synthetic
 
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path))
     monkeypatch.setattr(synthetic, "SPLIT_SIZES", {"train": 36, "valid": 36, "test": 36})

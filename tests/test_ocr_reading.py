@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from skimage import transform
 
-from ocr.data import CLASS_NAMES
 from ocr.letters import find_letters
+from ocr.nist36 import CLASS_NAMES
 from ocr.page import make_page
 from ocr.reading import consistent_classes, group_lines, runs, word_breaks
 from ocr.scoring import character_errors, edit_distance, normalise
@@ -71,7 +71,7 @@ def test_find_letters_returns_one_box_per_character_and_a_black_on_white_page(pa
         "blue ink",
         "grayscale",
         "rgba",
-    ],  # fmt: skip
+    ],
 )
 def test_find_letters_is_robust_to_how_the_photo_was_taken(page, change):
     assert _count(change(page)) == CHARACTERS
@@ -138,21 +138,28 @@ def test_character_error_rate_ignores_case_spaces_and_punctuation():
 
 
 def _ocr(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "ocr", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ocr", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory):
     """A quickly trained MLP on the embedded generator, as a checkpoint for the commands."""
-    from ocr.synthetic import make_split
-    from ocr.training import save_checkpoint, train_model
+    from ocr.model_store import save_model
+    from ocr.nist36 import make_split
+    from ocr.training import train_model
 
     splits = {s: make_split(s, 0, size=36 * n) for s, n in (("train", 40), ("valid", 5), ("test", 5))}
     _, params, history = train_model("mlp", splits, epochs=12, lr=0.1, batch_size=32, progress=False)
     path = tmp_path_factory.mktemp("model") / "model.npz"
     info = {"test_accuracy": history["valid_accuracy"][-1], "data": "test", "hidden": 64}
-    return save_checkpoint(path, "mlp", params, info)
+    return save_model(path, "mlp", params, info)
 
 
 def test_read_prints_only_the_text_on_stdout_and_writes_its_figures(tmp_path, page, small_model):
@@ -188,13 +195,13 @@ def test_read_reports_each_bad_input_in_one_line_and_goes_on(tmp_path, page, sma
 
 
 def test_read_refuses_a_huge_image_in_one_line(tmp_path, small_model, monkeypatch):
-    import ocr.read_command as read_command
-    from tinygrad_hw.runs import UserError
+    import ocr.photos as photos
+    from tinygrad_hw.app.cli import UserError
 
     Image.fromarray(np.full((300, 400), 255, np.uint8)).save(tmp_path / "big.png")
-    monkeypatch.setattr(read_command, "MAX_PIXELS", 100_000)
+    monkeypatch.setattr(photos, "MAX_PIXELS", 100_000)
     with pytest.raises(UserError, match="400 x 300 pixels is too large"):
-        read_command.load_image(tmp_path / "big.png")
+        photos.load_image(tmp_path / "big.png")
 
 
 def test_eval_scores_every_image_that_has_its_text_beside_it(tmp_path, page, small_model):
@@ -225,7 +232,7 @@ def test_demo_reads_a_generated_page_and_reports_its_error_rate(tmp_path, small_
 def test_the_default_mlp_reads_the_sample_photos_within_target(shared_data, tmp_path):
     train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"))
     assert train.returncode == 0, train.stderr
-    result = _ocr("eval", "--data-dir", str(shared_data), "--model", str(tmp_path / "mlp" / "model.npz"),
-                  "--out", str(tmp_path / "eval"))  # fmt: skip
+    model = tmp_path / "mlp" / "model.npz"
+    result = _ocr("eval", "--data-dir", shared_data, "--model", model, "--out", tmp_path / "eval")
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["cer"] <= 0.15

@@ -10,18 +10,11 @@ import pytest
 import scipy.io
 
 import tinygrad_hw as tg
-from ocr.data import load_nist36
+from ocr.model_store import load_model, save_model
 from ocr.models import cnn, init_cnn, init_mlp, mlp
-from ocr.synthetic import make_split
-from ocr.training import (
-    confusion_matrix,
-    distort_images,
-    load_checkpoint,
-    most_confused,
-    save_checkpoint,
-    train_model,
-)
-from tinygrad_hw.runs import UserError
+from ocr.nist36 import distort_images, load_nist36, make_split
+from ocr.training import confusion_matrix, most_confused, train_model
+from tinygrad_hw.app.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,17 +94,34 @@ def test_confusion_matrix_and_most_confused_pairs():
 
 def test_checkpoint_round_trip_and_a_wrong_shape_is_named(tmp_path):
     params = init_mlp(np.random.default_rng(0), hidden=16)
-    path = save_checkpoint(tmp_path / "m.npz", "mlp", params, {"hidden": 16, "test_accuracy": 0.5})
-    name, loaded, info = load_checkpoint(path)
+    path = save_model(tmp_path / "m.npz", "mlp", params, {"hidden": 16, "test_accuracy": 0.5})
+    name, loaded, info = load_model(path)
     assert name == "mlp" and info["test_accuracy"] == 0.5
     assert all(np.array_equal(loaded[k], params[k]) for k in params)
     params["W2"] = params["W2"][:, :10]
-    save_checkpoint(tmp_path / "bad.npz", "mlp", params, {"hidden": 16})
+    save_model(tmp_path / "bad.npz", "mlp", params, {"hidden": 16})
     with pytest.raises(UserError, match=r"parameter W2 should have shape \(16, 36\), found \(16, 10\)"):
-        load_checkpoint(tmp_path / "bad.npz")
+        load_model(tmp_path / "bad.npz")
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(UserError, match="not a readable .npz"):
-        load_checkpoint(tmp_path / "junk.npz")
+        load_model(tmp_path / "junk.npz")
+    np.savez(tmp_path / "codes.npz", codes=np.zeros((2, 32)))
+    with pytest.raises(UserError, match="not a checkpoint written by `python -m ocr train`"):
+        load_model(tmp_path / "codes.npz")
+
+
+def test_a_model_npz_written_before_the_shared_checkpoint_format_still_loads(tmp_path):
+    # The OCR's own format until then: `param/<name>`, the model's name in `meta/model`, and the
+    # MLP's width in the info (the CNN's checkpoints also carried an unused "hidden").
+    rng = np.random.default_rng(0)
+    for name, params, hidden in (("mlp", init_mlp(rng, hidden=16), 16), ("cnn", init_cnn(rng), 64)):
+        info = {"hidden": hidden, "test_accuracy": 0.5, "data": "NIST36 from x"}
+        arrays = {f"param/{k}": v for k, v in params.items()}
+        arrays.update({"meta/model": np.array(name), "meta/info": np.array(json.dumps(info))})
+        np.savez(tmp_path / f"{name}.npz", **arrays)
+        loaded_name, loaded, loaded_info = load_model(tmp_path / f"{name}.npz")
+        assert loaded_name == name and loaded_info["test_accuracy"] == 0.5
+        assert all(np.array_equal(loaded[k], params[k]) for k in params)
 
 
 def _tiny_nist36(root, per_class=6):
@@ -138,8 +148,16 @@ def test_train_command_writes_checkpoint_metrics_and_every_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "test  accuracy" in result.stdout and "learning-rate sweep" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("train_accuracy", "valid_accuracy", "test_accuracy", "train_loss", "test_loss",
-                "epochs", "train_seconds", "most_confused"):  # fmt: skip
+    for key in (
+        "train_accuracy",
+        "valid_accuracy",
+        "test_accuracy",
+        "train_loss",
+        "test_loss",
+        "epochs",
+        "train_seconds",
+        "most_confused",
+    ):
         assert key in metrics
     assert len(metrics["history"]["valid_accuracy"]) == 3
     sweep = metrics["lr_sweep"]
@@ -147,7 +165,7 @@ def test_train_command_writes_checkpoint_metrics_and_every_figure(tmp_path):
     assert sweep["test_accuracy_of_best"] == metrics["test_accuracy"]
     for figure in ("curves", "confusion", "lr_sweep", "weights_initial", "weights_trained", "second_layer"):
         assert (out / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
-    name, params, info = load_checkpoint(out / "model.npz")
+    name, params, info = load_model(out / "model.npz")
     assert name == "mlp" and params["W1"].shape == (1024, 64)
 
 
@@ -168,14 +186,14 @@ def test_the_reader_picks_real_data_then_the_cnn_then_the_most_accurate_model(tm
     assert best_checkpoint() is None
     mlp_params = init_mlp(np.random.default_rng(0))
     cnn_params = init_cnn(np.random.default_rng(0))
-    save_checkpoint(
+    save_model(
         tmp_path / "runs/a/model.npz", "cnn", cnn_params, {"data": "embedded default", "test_accuracy": 0.99}
     )
-    save_checkpoint(
+    save_model(
         tmp_path / "runs/b/model.npz", "mlp", mlp_params, {"data": "NIST36 from x", "test_accuracy": 0.84}
     )
     assert best_checkpoint() == Path("runs/b/model.npz")  # real handwriting first
-    save_checkpoint(
+    save_model(
         tmp_path / "cache/models/c.npz", "cnn", cnn_params, {"data": "NIST36 from x", "test_accuracy": 0.9}
     )
     assert best_checkpoint() == tmp_path / "cache/models/c.npz"  # then the CNN

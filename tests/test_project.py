@@ -56,10 +56,7 @@ def test_help_explains_every_option():
 def test_engine_and_pipeline_packages_import_without_torch():
     code = "import sys; sys.modules['torch'] = None; import tinygrad_hw, ocr, compression; print('ok')"
     result = _run("-c", code)
-    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
-    for package in ("tinygrad_hw", "ocr", "compression"):
-        for path in (ROOT / package).rglob("*.py"):
-            assert not re.search(r"^\s*(import|from)\s+torch", path.read_text(), re.M), path
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr  # and see test_layering
 
 
 def test_ci_runs_exactly_the_readme_test_command_with_the_shared_data():

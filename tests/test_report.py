@@ -1,11 +1,18 @@
 """The report: which parts run where, and an HTML page that renders with every image loaded."""
 
+import argparse
+import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
 
-from benchmarks import html_page, report
+from benchmarks import html_page, parts
+from benchmarks.__main__ import part_list
 
 
 def _figure(path):
@@ -51,22 +58,22 @@ def test_page_has_each_parts_heading_tables_numbers_figures_and_skips(tmp_path):
 
 
 def test_parts_without_their_data_or_torch_are_skipped_with_the_reason(tmp_path):
-    assert report.skip_reason(("torch", "flowers17"), None).startswith("no data folder")
-    assert report.skip_reason(("torch", "MNIST/raw"), tmp_path) == f"{tmp_path / 'MNIST/raw'} is missing"
-    assert "cannot be downloaded" in report.skip_reason(("torch", "cifar10"), tmp_path)
+    assert parts.skip_reason(("torch", "flowers17"), None).startswith("no data folder")
+    assert parts.skip_reason(("torch", "MNIST/raw"), tmp_path) == f"{tmp_path / 'MNIST/raw'} is missing"
+    assert "cannot be downloaded" in parts.skip_reason(("torch", "cifar10"), tmp_path)
     (tmp_path / "cifar10" / "cifar-10-batches-py").mkdir(parents=True)
-    assert report.skip_reason(("torch", "cifar10"), tmp_path) is None
-    assert report.skip_reason((), None) is None
+    assert parts.skip_reason(("torch", "cifar10"), tmp_path) is None
+    assert parts.skip_reason((), None) is None
 
 
 def test_a_part_uses_another_parts_model_only_when_that_part_made_one(tmp_path):
     folders = {"engine-cnn": str(tmp_path / "engine-cnn")}
     reading = ["demo", "--model", "{engine-cnn}/model.npz"]
-    assert report.part_arguments(reading, folders) == ["demo"]
-    assert report.part_arguments(["train", "--model", "cnn"], folders) == ["train", "--model", "cnn"]
+    assert parts.part_arguments(reading, folders) == ["demo"]
+    assert parts.part_arguments(["train", "--model", "cnn"], folders) == ["train", "--model", "cnn"]
     (tmp_path / "engine-cnn").mkdir()
     (tmp_path / "engine-cnn" / "model.npz").write_bytes(b"")
-    assert report.part_arguments(reading, folders) == [
+    assert parts.part_arguments(reading, folders) == [
         "demo",
         "--model",
         str(tmp_path / "engine-cnn" / "model.npz"),
@@ -74,11 +81,9 @@ def test_a_part_uses_another_parts_model_only_when_that_part_made_one(tmp_path):
 
 
 def test_unknown_parts_are_refused_with_the_list():
-    import argparse
-
-    assert report.part_list("engine,compression") == ["engine", "compression"]
+    assert part_list("engine,compression") == ["engine", "compression"]
     with pytest.raises(argparse.ArgumentTypeError, match="unknown part nope.*engine,classifier"):
-        report.part_list("engine,nope")
+        part_list("engine,nope")
 
 
 @pytest.mark.skipif(
@@ -93,18 +98,18 @@ def test_page_renders_in_headless_chromium_with_every_image_loaded(tmp_path):
 
 
 def test_report_command_runs_a_part_and_writes_the_page_and_its_metrics(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_HW_DATA"}
     out = tmp_path / "report"
     command = ["report", "--parts", "engine,cnn-mnist", "--quick", "--out", str(out)]
     root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "-m", "benchmarks", *command], cwd=root, capture_output=True,
-                            text=True, timeout=600, env=env)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *command],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(p["name"], p["status"]) for p in metrics["parts"]] == [

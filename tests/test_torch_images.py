@@ -19,20 +19,26 @@ from PIL import Image
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from tinygrad_hw.runs import UserError  # noqa: E402
-from torch_track.cifar_task import load_cifar10, transforms  # noqa: E402
+from tinygrad_hw.app.cli import UserError  # noqa: E402
+from torch_track.cifar import load_cifar10, transforms  # noqa: E402
 from torch_track.cnn import PhotoConvNet  # noqa: E402
 from torch_track.common import load_state  # noqa: E402
-from torch_track.finetune_task import freeze_features, replace_head  # noqa: E402
 from torch_track.image_folders import load_image_folders  # noqa: E402
+from torch_track.photo_training import freeze_features, replace_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 COLOURS = {"red": (200, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 200)}
 
 
 def _task(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "torch_track", *args, "--device", "cpu"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "torch_track", *map(str, args), "--device", "cpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def _image_folder(root, per_class=4):
@@ -108,8 +114,10 @@ def test_finetune_loads_weights_replaces_the_head_and_keeps_the_features_frozen(
     imagenet_like = torchvision.models.squeezenet1_1(weights=None)  # stands in for the ImageNet weights
     torch.save(imagenet_like.state_dict(), tmp_path / "squeezenet.pth")
     root, out = _image_folder(tmp_path / "flowers", per_class=3), tmp_path / "out"
-    result = _task("finetune", "--images", str(root), "--weights", str(tmp_path / "squeezenet.pth"),
-                   "--out", str(out), "--epochs", "1", "--scratch-epochs", "1")  # fmt: skip
+    weights = tmp_path / "squeezenet.pth"
+    result = _task(
+        "finetune", "--images", root, "--weights", weights, "--out", out, "--epochs", 1, "--scratch-epochs", 1
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert [row["trained_parameters"] for row in metrics["table"][:1]] == [512 * 3 + 3]
@@ -138,8 +146,9 @@ def test_finetune_without_weights_says_so_and_runs_the_scratch_half(tmp_path):
 def test_finetune_with_a_file_that_is_not_squeezenet_weights_is_one_line(tmp_path):
     torch.save({"weight": torch.zeros(3)}, tmp_path / "other.pth")
     root = _image_folder(tmp_path / "flowers", per_class=1)
-    result = _task("finetune", "--images", str(root), "--weights", str(tmp_path / "other.pth"),
-                   "--out", str(tmp_path / "out"))  # fmt: skip
+    result = _task(
+        "finetune", "--images", root, "--weights", tmp_path / "other.pth", "--out", tmp_path / "out"
+    )
     assert result.returncode == 2 and "not SqueezeNet 1.1 weights" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -150,8 +159,10 @@ def _cifar_folder(root, per_batch=4):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
-        batch = {"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
-                 "labels": rng.integers(0, 10, per_batch).tolist()}  # fmt: skip
+        batch = {
+            "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+            "labels": rng.integers(0, 10, per_batch).tolist(),
+        }
         (folder / name).write_bytes(pickle.dumps(batch))
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": names}))

@@ -11,7 +11,7 @@ import scipy.io
 
 import tinygrad_hw as tg
 from ocr.models import init_mlp, mlp
-from ocr.synthetic import make_split
+from ocr.nist36 import make_split
 
 torch = pytest.importorskip("torch")
 
@@ -47,8 +47,9 @@ def _tiny_nist36(root):
 
 
 def _task(*args):
-    return subprocess.run([sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
@@ -65,8 +66,9 @@ def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
         "--device",
         "cpu",
     ]
-    result = subprocess.run([sys.executable, "-m", "torch_track", *command], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "torch_track", *command], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]["valid_accuracy"]) == 2
@@ -137,7 +139,7 @@ def test_gzip_idx_files_are_prepared_for_torchvisions_mnist_and_emnist(tmp_path)
 
 
 def test_missing_idx_data_is_one_line_that_says_it_cannot_be_downloaded(tmp_path):
-    from tinygrad_hw.runs import UserError
+    from tinygrad_hw.app.cli import UserError
     from torch_track.idx_cache import prepare
 
     with pytest.raises(UserError, match="no gzip IDX files of MNIST there.*cannot be downloaded"):
@@ -157,21 +159,25 @@ def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
     assert len(torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)) == 116323
 
 
-def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
-    _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
+def _one_epoch_on_the_cpu(task, data, tmp_path, monkeypatch):
+    """The metrics of `task` run for one epoch on `data`, its cache in `tmp_path`."""
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    result = _task("cnn-mnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
+    result = _task(task, "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
+    _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
+    metrics = _one_epoch_on_the_cpu("cnn-mnist", tmp_path / "data", tmp_path, monkeypatch)
     assert metrics["train_images"] == 36 and 0 <= metrics["test_accuracy"] <= 1
     assert (tmp_path / "cache" / "torchvision" / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
 
 
 def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_path):
-    from ocr.data import load_nist36
-    from torch_track.emnist_task import emnist_rows, stand_in_rows
+    from ocr.nist36 import load_nist36
+    from torch_track.emnist import emnist_rows, stand_in_rows
     from torch_track.idx_cache import prepare
 
     rows, classes, byclass = emnist_rows(prepare(shared_data, tmp_path, "EMNIST"))
@@ -186,7 +192,7 @@ def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_
 
 
 def test_emnist_splits_are_capped_per_class_and_disjoint():
-    from torch_track.emnist_task import make_splits
+    from torch_track.emnist import make_splits
 
     classes = np.repeat(np.arange(36), 30)
     rows = np.arange(len(classes), dtype=np.float32)[:, None].repeat(4, axis=1)
@@ -207,19 +213,14 @@ def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeyp
     _write_idx(raw / "emnist-byclass-test-labels-idx1-ubyte.gz", labels, 2049)
     (tmp_path / "data" / "nist36").mkdir()
     (tmp_path / "data" / "nist36" / "test_emnist_byclass_rows.txt").write_text("0\n1\n2\n")
-    monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
-    out = tmp_path / "out"
-    result = _task("cnn-emnist", "--data-dir", str(tmp_path / "data"), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = _one_epoch_on_the_cpu("cnn-emnist", tmp_path / "data", tmp_path, monkeypatch)
     emnist_rows = sum(metrics["splits"].values()) - 36 * metrics["embedded_glyphs_per_class"]
     assert emnist_rows == 72 - 3  # 36 capitals and 36 digits, less the 3 listed rows
 
 
 def test_embedded_glyphs_are_mixed_in_equally_for_every_class():
-    from ocr.data import Split
-    from torch_track.emnist_task import mix_in_glyphs
+    from ocr.nist36 import Split
+    from torch_track.emnist import mix_in_glyphs
 
     labels = np.concatenate([np.repeat(np.arange(36), 5), np.full(20, 7)])  # class 7 (H) has 25 rows
     train = Split(np.zeros((len(labels), 1024), np.float32), labels)
@@ -248,8 +249,9 @@ def test_resnet_variants_task_tabulates_the_plain_cnn_and_three_variants(tmp_pat
     from torch_track.variants import ShortcutCNN
 
     data, out = _tiny_nist36(tmp_path / "data"), tmp_path / "out"
-    result = _task("resnet-variants", "--data-dir", str(data), "--out", str(out), "--epochs", "1",
-                   "--device", "cpu")  # fmt: skip
+    result = _task(
+        "resnet-variants", "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu"
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     rows = metrics["table"]

@@ -6,11 +6,8 @@ gradients and their own state and return new ones, and batching takes a numpy Ge
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from .autodiff import value_and_grad
 from .primitives import affine, sigmoid, softmax_cross_entropy
 from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
 
@@ -102,10 +99,6 @@ def random_batches(rng, *arrays, batch_size):
 # -- training a classifier ---------------------------------------------------------------------
 
 
-class TrainingDiverged(ArithmeticError):
-    """The loss stopped being a finite number; the parameters are not worth keeping."""
-
-
 def cosine_schedule(lr, epochs):
     """Learning rate for each epoch, falling from `lr` to near 0 along half a cosine.
 
@@ -123,81 +116,3 @@ def evaluate(model, params, x, y, batch_size=1024):
     """Cross-entropy averaged per sample, and accuracy, of a classifier on (x, y)."""
     logits = predict(model, params, x, batch_size)
     return float(softmax_cross_entropy(logits, y)), accuracy(logits, y)
-
-
-def fit(loss_fn, params, data, *, epochs, lr, batch_size=32, beta=0.9, rng, loss_is_sum=False,
-          augment=None, on_batch=None, on_epoch=None, progress=True, description="training"):  # fmt: skip
-    """Minimise `loss_fn(params, *batch)` with momentum SGD over `data`, a tuple of arrays.
-
-    Each epoch cuts the rows of `data` into random batches. `lr` is a number or a function of the
-    epoch (from 0, see `cosine_schedule`); `beta=0` gives plain SGD; `augment(rng, x)` alters the
-    first array of each batch. `loss_fn` may return `(loss, aux)` when `on_batch` is given:
-    `on_batch(aux, batch)` returns a dict of per-batch sums (e.g. correct predictions), reported per
-    row. `on_epoch(params)` returns a dict of measurements taken after each epoch. The history has,
-    per epoch, `train_loss` per row (`loss_is_sum`: the loss adds up its rows, as a total squared
-    error does; otherwise it is their mean), those sums and measurements, and `seconds` so far.
-    Raises TrainingDiverged when the loss stops being finite (numpy's overflow warnings on the way
-    there are silenced: the divergence itself is reported).
-    """
-    from tqdm import tqdm
-
-    step = value_and_grad(loss_fn, has_aux=on_batch is not None)
-    velocity = momentum_init(params)
-    history = {"train_loss": [], "seconds": []}
-    start = time.perf_counter()
-    rows = len(data[0])
-    bar = tqdm(total=epochs * rows, desc=description, unit="row", unit_scale=True, leave=False,
-               disable=None if progress else True)  # fmt: skip
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(epochs):
-                epoch_lr = lr(epoch) if callable(lr) else lr
-                total, sums = 0.0, {}
-                for batch in random_batches(rng, *data, batch_size=batch_size):
-                    if augment is not None:
-                        batch = (augment(rng, batch[0]), *batch[1:])
-                    value, grads = step(params, *batch)
-                    loss = value[0] if on_batch is not None else value
-                    if not np.isfinite(loss):
-                        raise TrainingDiverged(
-                            f"the loss became {loss} in epoch {epoch + 1}; try a smaller learning rate"
-                        )
-                    params, velocity = momentum(params, grads, velocity, epoch_lr, beta)
-                    total += float(loss) * (1 if loss_is_sum else len(batch[0]))
-                    for key, amount in (on_batch(value[1], batch) if on_batch is not None else {}).items():
-                        sums[key] = sums.get(key, 0) + amount
-                    bar.update(len(batch[0]))
-                measured = {"train_loss": total / rows, **{k: v / rows for k, v in sums.items()}}
-                measured.update(on_epoch(params) if on_epoch is not None else {})
-                measured["seconds"] = time.perf_counter() - start
-                for key, value in measured.items():
-                    history.setdefault(key, []).append(value)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in measured.items() if k != "seconds"})
-    finally:
-        bar.close()
-    return params, history
-
-
-def train_classifier(model, params, train, valid=None, *, epochs, lr, batch_size=32, beta=0.9, rng,
-                     augment=None, progress=True, description="training"):  # fmt: skip
-    """Train `model(params, x) -> logits` with softmax cross-entropy (see `fit`).
-
-    `train` and `valid` are `(x, y)` pairs. The history has, per epoch, `train_loss` and
-    `train_accuracy` per row over the epoch's batches as they were trained, `valid_loss` and
-    `valid_accuracy` measured after the epoch, and `seconds`.
-    """
-
-    def loss_and_logits(p, x, y):
-        logits = model(p, x)
-        return softmax_cross_entropy(logits, y), logits
-
-    def correct(logits, batch):
-        return {"train_accuracy": int(np.sum(np.argmax(logits, axis=1) == batch[1]))}
-
-    def validate(p):
-        loss, acc = evaluate(model, p, *valid)
-        return {"valid_loss": loss, "valid_accuracy": acc}
-
-    return fit(loss_and_logits, params, tuple(train), epochs=epochs, lr=lr, batch_size=batch_size,
-               beta=beta, rng=rng, augment=augment, on_batch=correct, progress=progress,
-               on_epoch=validate if valid is not None else None, description=description)  # fmt: skip

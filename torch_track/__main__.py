@@ -1,15 +1,21 @@
-"""Command line: `python -m torch_track TASK`, one subcommand per task of the homework's PyTorch part."""
+"""Command line: `python -m torch_track TASK`, one subcommand per task of the homework's PyTorch part.
+
+Each task's options are defined here and arrive as keyword arguments at its function in
+`torch_track/commands/`, which is imported only when its task runs (torch is slow to import, and
+`--help` should not wait for it).
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from pathlib import Path
 
-from tinygrad_hw.runs import add_common_arguments, keep_freed_memory, positive_int, run_command
+from tinygrad_hw.app.cli import Verb, command_line, lazy, positive_int, run_command
+from tinygrad_hw.app.memory import keep_freed_memory
 
-# task -> (one-line help, description, default epochs)
+DESCRIPTION = "The engine's models and their bigger siblings in PyTorch, for comparison."
+
+# task -> (one-line help, description, default epochs, the module in torch_track/commands and its function)
 TASKS = {
     "fc-nist36": (
         "the engine's 1024-64-36 sigmoid network, trained in PyTorch",
@@ -17,6 +23,7 @@ TASKS = {
         "PyTorch: momentum 0.9, cosine learning rate from 0.1, batch 32, the same random distortions as the "
         "engine. Writes model.pt (a state_dict), curves.png and metrics.json.",
         40,
+        ("nist36", "run_fc"),
     ),
     "cnn-nist36": (
         "a CNN on NIST36, with a table against the FC network",
@@ -24,12 +31,14 @@ TASKS = {
         "AdamW with a cosine schedule) on NIST36, then the FC network the same way, and print a table of "
         "both. Writes the CNN's model.pt, curves.png and metrics.json.",
         15,
+        ("nist36", "run_cnn"),
     ),
     "cnn-mnist": (
         "a CNN on MNIST (all 60,000 training images)",
         "Train a CNN on MNIST from DATA_DIR/MNIST/raw (gzip IDX, decompressed once into the cache for "
         "torchvision; nothing is downloaded). Writes model.pt, curves.png and metrics.json.",
         5,
+        ("torchvision_sets", "run_mnist"),
     ),
     "cnn-emnist": (
         "a CNN on EMNIST digits and capitals, then the sample photos read with it",
@@ -38,6 +47,7 @@ TASKS = {
         "photos in DATA_DIR/images with it and report the character error rate beside the best engine "
         "model's. Writes model.pt, curves.png and metrics.json.",
         6,
+        ("emnist", "run"),
     ),
     "cnn-cifar10": (
         "a CNN on CIFAR-10 (the python version of the dataset, which must be provided)",
@@ -45,6 +55,7 @@ TASKS = {
         "crops and flips) on CIFAR-10, read by torchvision from DATA_DIR/cifar10/cifar-10-batches-py "
         "(it is not available here and cannot be downloaded). Writes model.pt, curves.png and metrics.json.",
         30,
+        ("torchvision_sets", "run_cifar"),
     ),
     "imagefolder": (
         "a CNN from scratch on any ImageFolder dataset (default: Flowers-17)",
@@ -52,6 +63,7 @@ TASKS = {
         "changes) on an ImageFolder dataset with train/, val/ and test/ folders: --images DIR, or "
         "DATA_DIR/flowers17. Writes model.pt, curves.png and metrics.json.",
         60,
+        ("imagefolder", "run"),
     ),
     "resnet-variants": (
         "the NIST36 CNN with skip, residual and gated residual stages, in a table",
@@ -59,6 +71,7 @@ TASKS = {
         "with residual connections, and residual stages gated per channel), each the same way, and print a "
         "table of accuracy, parameters and time. Writes a checkpoint and curves per variant, and metrics.",
         15,
+        ("nist36", "run_variants"),
     ),
     "finetune": (
         "SqueezeNet 1.1 fine-tuned on Flowers-17, against a 3 conv + 2 fc network from scratch",
@@ -67,56 +80,54 @@ TASKS = {
         "train a 3 conv + 2 fc network from scratch on the same images, and print a table of both. Without "
         "the weights (they cannot be downloaded here) it says so and runs the scratch half.",
         10,
+        ("finetune", "run"),
     ),
 }
 
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m torch_track",
-        description="The engine's models and their bigger siblings in PyTorch, for comparison.",
-    )
-    tasks = parser.add_subparsers(dest="task", required=True, metavar="TASK")
-    for name, (summary, description, epochs) in TASKS.items():
-        task = tasks.add_parser(name, help=summary, description=description)
-        add_common_arguments(task, default_out=f"runs/torch-{name}")
-        task.add_argument("--epochs", type=positive_int, help=f"epochs (default: {epochs})")
-        task.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
+def _task_arguments(name, epochs):
+    def add_arguments(parser):
+        parser.add_argument("--epochs", type=positive_int, help=f"epochs (default: {epochs})")
+        parser.add_argument(
+            "--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu"
+        )
         if name in ("imagefolder", "finetune"):
-            task.add_argument("--images", type=Path, help="ImageFolder dataset (default: DATA_DIR/flowers17)")
+            parser.add_argument(
+                "--images", type=Path, help="ImageFolder dataset (default: DATA_DIR/flowers17)"
+            )
         if name == "finetune":
-            task.add_argument(
+            parser.add_argument(
                 "--weights", type=Path, help="SqueezeNet 1.1 ImageNet state_dict (default: the cache)"
             )
-            task.add_argument("--scratch-epochs", type=positive_int, default=60,
-                              help="epochs of the from-scratch network (default: 60)")  # fmt: skip
+            parser.add_argument(
+                "--scratch-epochs",
+                type=positive_int,
+                default=60,
+                help="epochs of the from-scratch network (default: 60)",
+            )
         if name == "cnn-cifar10":
-            task.add_argument(
+            parser.add_argument(
                 "--skip-checksums",
                 action="store_true",
                 help="read CIFAR-format files that are not the official ones",
             )
-    return parser
+
+    return add_arguments
 
 
-# task -> (module, function) that runs it; imported only when chosen, so --help stays quick
-RUNNERS = {
-    "fc-nist36": ("nist36_tasks", "run_fc"),
-    "cnn-nist36": ("nist36_tasks", "run_cnn"),
-    "resnet-variants": ("nist36_tasks", "run_variants"),
-    "cnn-mnist": ("mnist_task", "run"),
-    "cnn-emnist": ("emnist_task", "run"),
-    "cnn-cifar10": ("cifar_task", "run"),
-    "imagefolder": ("imagefolder_task", "run"),
-    "finetune": ("finetune_task", "run"),
-}
+VERBS = [
+    Verb(
+        name,
+        help=summary,
+        description=description,
+        run=lazy(f"torch_track.commands.{module}", function),
+        default_out=f"runs/torch-{name}",
+        add_arguments=_task_arguments(name, epochs),
+    )
+    for name, (summary, description, epochs, (module, function)) in TASKS.items()
+]
 
-
-def main(argv=None):
-    args = _parser().parse_args(argv)
-    keep_freed_memory()
-    module, function = RUNNERS[args.task]
-    getattr(importlib.import_module(f"torch_track.{module}"), function)(args)
+main = command_line("python -m torch_track", DESCRIPTION, VERBS, prepare=keep_freed_memory)
 
 
 if __name__ == "__main__":

@@ -52,9 +52,13 @@ class PhotoConvNet(nn.Module):
             c_in = c_out
         self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(4))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(0.5), nn.Linear(c_in * 16, hidden), nn.ReLU(inplace=True),
-            nn.Dropout(0.5), nn.Linear(hidden, classes),
-        )  # fmt: skip
+            nn.Flatten(),
+            nn.Dropout(0.5),
+            nn.Linear(c_in * 16, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(hidden, classes),
+        )
 
     def forward(self, images):
         return self.classifier(self.features(images))

@@ -1,4 +1,5 @@
-"""What every torch_track task shares: the device, the training loop, checkpoints and outputs.
+"""What every torch_track task shares: the device, the optimiser and training loop, a held-out
+validation split, checkpoints and outputs.
 
 Each task trains with a tqdm bar, records per-epoch accuracy and loss, plots them, saves the
 model's `state_dict` atomically (loaded back with `torch.load(..., weights_only=True)`), and
@@ -12,9 +13,12 @@ import time
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Subset, random_split
 from tqdm import tqdm
 
-from tinygrad_hw.runs import UserError, save_figure, write_bytes_atomic
+from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.figures import training_curves
+from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
 
 
 def pick_device(requested: str | None) -> torch.device:
@@ -55,11 +59,17 @@ def evaluate(model, loader, device):
     return total / count, correct / count
 
 
-def train(
-    model, optimizer, train_loader, valid_loader, *, epochs, device, scheduler=None, description="training"
-):
-    """Train with cross-entropy (a learning-rate `scheduler` steps once per epoch); the history has,
-    per epoch, train and valid loss (per sample) and accuracy, and the seconds so far."""
+def adamw(parameters, lr=2e-3, weight_decay=1e-4):
+    """AdamW, the optimiser of every task but `fc-nist36` (whose recipe is SGD with momentum)."""
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+
+
+def train(model, optimizer, loaders, epochs, device, description="training"):
+    """Train with cross-entropy on `loaders` (train, valid), the learning rate following a cosine
+    schedule over the epochs; the history has, per epoch, train and valid loss (per sample) and
+    accuracy, and the seconds so far."""
+    train_loader, valid_loader = loaders
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = {k: [] for k in ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "seconds")}
     start = time.perf_counter()
     rows = len(train_loader.dataset)
@@ -83,23 +93,73 @@ def train(
                 total += loss.item() * len(y)
                 correct += int((logits.argmax(dim=1) == y).sum())
                 bar.update(len(y))
-            if scheduler is not None:
-                scheduler.step()
+            scheduler.step()
             valid_loss, valid_accuracy = evaluate(model, valid_loader, device)
-            for key, value in (("train_loss", total / rows), ("train_accuracy", correct / rows),
-                               ("valid_loss", valid_loss), ("valid_accuracy", valid_accuracy),
-                               ("seconds", time.perf_counter() - start)):  # fmt: skip
+            measured = {
+                "train_loss": total / rows,
+                "train_accuracy": correct / rows,
+                "valid_loss": valid_loss,
+                "valid_accuracy": valid_accuracy,
+                "seconds": time.perf_counter() - start,
+            }
+            for key, value in measured.items():
                 history[key].append(value)
             bar.set_postfix(valid_acc=f"{valid_accuracy:.3f}")
     return history
 
 
-def write_curves(path, history, title):
-    from ocr.figures import curves
+def held_out_loaders(dataset, seed, batch_size, eval_batch_size, unaugmented=None, limit=5000):
+    """DataLoaders of `dataset` less a held-out tenth (`limit` images at most) chosen at random
+    (seeded), and of that held-out part, read from `unaugmented` when given (the same images without
+    random changes). The training batches are shuffled."""
+    size = len(dataset)
+    held_out = max(1, min(limit, size // 10))
+    generator = torch.Generator().manual_seed(seed)
+    training, validation = random_split(range(size), [size - held_out, held_out], generator=generator)
+    train_loader = DataLoader(
+        Subset(dataset, training.indices), batch_size, shuffle=True, generator=generator
+    )
+    source = dataset if unaugmented is None else unaugmented
+    return train_loader, DataLoader(Subset(source, validation.indices), batch_size=eval_batch_size)
 
-    save_figure(path, curves(history, title))
+
+def run_summary(name, model, history, test_loader, device, **details) -> dict:
+    """A trained network's row of a table: its size, the `details` of its run (epochs, image side),
+    its training time, and its accuracy on the validation set and on the test loader."""
+    test_loss, test_accuracy = evaluate(model, test_loader, device)
+    return {
+        "model": name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **details,
+        "train_seconds": history["seconds"][-1],
+        "valid_accuracy": history["valid_accuracy"][-1],
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+    }
+
+
+def save_run(out, model, history, title, metrics):
+    """A task's outputs in `out`: model.pt (the state_dict), curves.png and metrics.json."""
+    save_state(out / "model.pt", model)
+    write_curves(out / "curves.png", history, title)
+    write_json(out / "metrics.json", metrics)
+
+
+def write_curves(path, history, title):
+    save_figure(path, training_curves(history, title))
 
 
 def seed_everything(seed):
     torch.manual_seed(seed)
     np.random.seed(seed)
+
+
+def numpy_classifier(model, device="cpu"):
+    """The function `rows -> logits` (numpy arrays) that a trained model computes, in eval mode."""
+    model.eval()
+
+    def logits(rows):
+        with torch.no_grad():
+            return model(torch.from_numpy(rows.astype(np.float32)).to(device)).cpu().numpy()
+
+    return logits

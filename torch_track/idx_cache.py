@@ -13,14 +13,17 @@ import gzip
 import shutil
 from pathlib import Path
 
-from tinygrad_hw.runs import UserError, message, write_bytes_atomic
+from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.files import write_bytes_atomic
 
 
 def prepare(data_dir: Path | None, cache_root: Path, name: str) -> Path:
     """Decompress `<data_dir>/<name>/raw/*.gz` into `<cache_root>/<name>/raw/`; return cache_root."""
     if data_dir is None:
-        raise UserError(f"{name} needs a data folder (--data-dir or $TINYGRAD_HW_DATA) with {name}/raw/*.gz; "
-                        "it cannot be downloaded here")  # fmt: skip
+        raise UserError(
+            f"{name} needs a data folder (--data-dir or $TINYGRAD_HW_DATA) with {name}/raw/*.gz; "
+            "it cannot be downloaded here"
+        )
     source = Path(data_dir) / name / "raw"
     archives = sorted(source.glob("*.gz")) if source.is_dir() else []
     if not archives:

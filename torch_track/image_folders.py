@@ -16,10 +16,19 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from tinygrad_hw.runs import UserError
+from tinygrad_hw.app.cli import UserError
 
 SPLIT_FOLDERS = {"train": ("train",), "valid": ("val", "valid", "validation"), "test": ("test",)}
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def dataset_folder(images: Path | None, data_dir: Path | None) -> Path:
+    """The dataset: `--images DIR`, else Flowers-17 in the data folder."""
+    if images is not None:
+        return images
+    if data_dir is None:
+        raise UserError("give --images DIR (an ImageFolder dataset) or --data-dir with flowers17/ in it")
+    return Path(data_dir) / "flowers17"
 
 
 def find_splits(root: Path) -> dict[str, Path]:
@@ -81,26 +90,34 @@ class TransformedImages(Dataset):
 
 def training_transform(size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     """Random crops of at least a third of the image, flips and a little colour change."""
-    return v2.Compose([
-        v2.RandomResizedCrop(size, scale=(0.35, 1.0), antialias=True),
-        v2.RandomHorizontalFlip(),
-        v2.ColorJitter(0.2, 0.2, 0.2),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(mean, std),
-    ])  # fmt: skip
+    return v2.Compose(
+        [
+            v2.RandomResizedCrop(size, scale=(0.35, 1.0), antialias=True),
+            v2.RandomHorizontalFlip(),
+            v2.ColorJitter(0.2, 0.2, 0.2),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(mean, std),
+        ]
+    )
 
 
 def evaluation_transform(size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-    return v2.Compose([
-        v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)
-    ])  # fmt: skip
+    return v2.Compose(
+        [v2.Resize(size, antialias=True), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
+    )
 
 
 def image_loaders(splits, size, batch_size, seed):
     """Train (augmented, shuffled), valid and test DataLoaders over the in-memory splits."""
     generator = torch.Generator().manual_seed(seed)
-    train = DataLoader(TransformedImages(*splits["train"], training_transform(size)), batch_size=batch_size,
-                       shuffle=True, generator=generator)  # fmt: skip
-    evaluate = [DataLoader(TransformedImages(*splits[name], evaluation_transform(size)), batch_size=128)
-                for name in ("valid", "test")]  # fmt: skip
+    train = DataLoader(
+        TransformedImages(*splits["train"], training_transform(size)),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=generator,
+    )
+    evaluate = [
+        DataLoader(TransformedImages(*splits[name], evaluation_transform(size)), batch_size=128)
+        for name in ("valid", "test")
+    ]
     return train, *evaluate

@@ -37,8 +37,11 @@ class ResidualStage(nn.Module):
     def __init__(self, c_in, c_out):
         super().__init__()
         self.correction = nn.Sequential(conv_bn(c_in, c_out), conv_bn(c_out, c_out, relu=False))
-        self.shortcut = nn.Identity() if c_in == c_out else nn.Sequential(
-            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))  # fmt: skip
+        self.shortcut = (
+            nn.Identity()
+            if c_in == c_out
+            else nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+        )
 
     def forward(self, x):
         return torch.relu(self.shortcut(x) + self.correction(x))
@@ -48,9 +51,12 @@ class GatedResidualStage(ResidualStage):
     def __init__(self, c_in, c_out, reduction=8):
         super().__init__(c_in, c_out)
         self.gate = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Conv2d(c_out, c_out // reduction, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(c_out // reduction, c_out, 1), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(c_out, c_out // reduction, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c_out // reduction, c_out, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         correction = self.correction(x)

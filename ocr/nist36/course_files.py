@@ -1,4 +1,4 @@
-"""NIST36 character data: the course's `.mat` files, checked, or the embedded default.
+"""The course's NIST36 files: found under a data folder, read, and checked.
 
 The course ships `nist36_{train,valid,test}.mat` with keys `<split>_data` (N x 1024 floats, each
 row a 32 x 32 image stored transposed: `row.reshape(32, 32).T` is upright) and `<split>_labels`
@@ -9,33 +9,14 @@ as it is read, and a missing, truncated or foreign file is reported in one line 
 
 from __future__ import annotations
 
-import string
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
-from tinygrad_hw.runs import UserError, message
+from tinygrad_hw.app.cli import UserError
 
-CLASS_NAMES = tuple(string.ascii_uppercase + string.digits)
-SPLITS = ("train", "valid", "test")
-PIXELS = 1024
-
-
-@dataclass(frozen=True)
-class Split:
-    """Images as rows (N x 1024, float32, stored transposed) and their class indices (N,)."""
-
-    x: np.ndarray
-    y: np.ndarray
-
-    def __len__(self):
-        return len(self.y)
-
-    def upright(self, i):
-        """Image i as a 32 x 32 array the right way up."""
-        return self.x[i].reshape(32, 32).T
+from .layout import CLASS_NAMES, PIXELS, SPLITS, Split
 
 
 class DataError(UserError):
@@ -78,19 +59,29 @@ def find_split_files(root: Path) -> dict[str, Path]:
 
 def load_split_file(path: Path, split: str) -> Split:
     """Read one split's `.mat` file and check it; DataError names the file and the problem."""
+    contents = _read_mat(path)
+    data = _checked_images(path, _pick(contents, path, "data", split))
+    labels = _pick(contents, path, "labels", split)
+    return _checked(path, data, labels)
+
+
+def load_images(path: Path) -> np.ndarray:
+    """The images (N x 1024 rows, float32) of any one NIST36 `.mat` file, without its labels."""
+    return _checked_images(path, _pick(_read_mat(path), path, "data"))
+
+
+def _read_mat(path):
     try:
-        contents = scipy.io.loadmat(path)
+        return scipy.io.loadmat(path)
     except FileNotFoundError:
         raise DataError(f"{path}: missing") from None
     except Exception as error:  # scipy raises several types for truncated or foreign files
         raise DataError(f"{path}: not a readable MATLAB .mat file ({error})") from None
-    data = _pick(contents, path, split, "data")
-    labels = _pick(contents, path, split, "labels")
-    return _checked(path, data, labels)
 
 
-def _pick(contents, path, split, kind):
-    key = f"{split}_{kind}"
+def _pick(contents, path, kind, split=None):
+    """The array `<split>_<kind>`, or the only `*_<kind>` array of the file."""
+    key = f"{split or '<split>'}_{kind}"
     if key in contents:
         return contents[key]
     candidates = [k for k in contents if k.endswith(f"_{kind}")]
@@ -100,18 +91,22 @@ def _pick(contents, path, split, kind):
     raise DataError(f"{path}: no '{key}' array (found {found}); is this a NIST36 file?")
 
 
-def _checked(path, data, labels) -> Split:
+def _checked_images(path, data) -> np.ndarray:
     if data.ndim != 2 or data.shape[1] != PIXELS:
         raise DataError(f"{path}: images must be N x {PIXELS} (32 x 32 each), got shape {data.shape}")
+    if not np.issubdtype(data.dtype, np.number) or not np.all(np.isfinite(data)):
+        raise DataError(f"{path}: the images hold values that are not finite numbers")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def _checked(path, data, labels) -> Split:
     if labels.ndim != 2 or labels.shape[1] != len(CLASS_NAMES):
         raise DataError(f"{path}: labels must be N x {len(CLASS_NAMES)} one-hot rows, got {labels.shape}")
     if len(labels) != len(data):
         raise DataError(f"{path}: {len(data)} images but {len(labels)} labels")
-    if not np.issubdtype(data.dtype, np.number) or not np.all(np.isfinite(data)):
-        raise DataError(f"{path}: the images hold values that are not finite numbers")
     if not (np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
         raise DataError(f"{path}: labels are not one-hot (each row must hold a single 1)")
-    return Split(np.ascontiguousarray(data, dtype=np.float32), labels.argmax(axis=1).astype(np.int64))
+    return Split(data, labels.argmax(axis=1).astype(np.int64))
 
 
 # -- the entry point -----------------------------------------------------------------------------
@@ -120,16 +115,3 @@ def _checked(path, data, labels) -> Split:
 def load_nist36(root: Path) -> dict[str, Split]:
     """The train, valid and test splits from a data folder."""
     return {split: load_split_file(path, split) for split, path in find_split_files(root).items()}
-
-
-def load_dataset(data_dir: Path | None, seed: int = 0) -> tuple[dict[str, Split], str]:
-    """NIST36 from `data_dir`, or the embedded default when none is given; and a description."""
-    if data_dir is None:
-        from .synthetic import load_synthetic
-
-        message("no --data-dir (and $TINYGRAD_HW_DATA unset): using the embedded default dataset")
-        return load_synthetic(seed), "embedded default (characters rendered from matplotlib's fonts)"
-    splits = load_nist36(data_dir)
-    sizes = ", ".join(f"{s} {len(splits[s])}" for s in SPLITS)
-    message(f"NIST36 from {data_dir}: {sizes}")
-    return splits, f"NIST36 from {data_dir}"

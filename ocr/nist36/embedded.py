@@ -6,12 +6,11 @@ each sample is one of those glyphs pushed through random distortions that imitat
 the NIST36 files: a random affine map (rotation, shear, anisotropic scale, offset), an elastic
 warp (a smooth random displacement field), a random stroke width, and paper noise. Samples are
 framed like the NIST36 stand-in (the longer side 18-24 px of 32, centred), stored the same way
-(white background 1, ink 0, each row `image.T.ravel()`), and cached on disk after the first run.
+(white background 1, ink 0, rows in the NIST36 storage), and cached on disk after the first run.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -22,11 +21,13 @@ from matplotlib.path import Path as GlyphPath
 from matplotlib.textpath import TextPath
 from scipy import ndimage
 
-from tinygrad_hw.runs import load_arrays, message, save_arrays
+from tinygrad_hw.app.cache import cache_dir
+from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.files import load_arrays, save_arrays
 
-from .data import CLASS_NAMES, SPLITS, Split
+from .augment import affine_matrices
+from .layout import CLASS_NAMES, PIXELS, SIDE, SPLITS, Split, stored
 
-SIDE = 32
 VERSION = 1  # bump when the generator changes, so stale caches are not reused
 SPLIT_SIZES = {"train": 10_800, "valid": 3_600, "test": 1_800}  # the course's NIST36 sizes
 FONT_FILES = (
@@ -75,8 +76,7 @@ def render(rng: np.random.Generator, font: Path, char: str) -> np.ndarray:
     longest = rng.uniform(18, 24)
     scale = longest / max(h, w) * rng.uniform(0.85, 1.1, size=2)  # per axis: anisotropic
     angle, shear = np.deg2rad(rng.normal(0, 6)), rng.normal(0, 0.12)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    forward = rotation @ np.array([[1, shear], [0, 1]]) @ np.diag(scale)  # source -> output
+    forward = affine_matrices(np.asarray(angle), np.asarray(shear), scale)  # source -> output
     inverse = np.linalg.inv(forward)
 
     out = np.mgrid[0:SIDE, 0:SIDE].reshape(2, -1).astype(np.float64)
@@ -109,18 +109,11 @@ def make_split(name: str, seed: int = 0, size: int | None = None) -> Split:
     rng = np.random.default_rng([seed, SPLITS.index(name), VERSION])
     fonts = font_paths()
     labels = np.sort(np.arange(size) % len(CLASS_NAMES))
-    images = np.empty((size, SIDE * SIDE), dtype=np.float32)
+    images = np.empty((size, PIXELS), dtype=np.float32)
     for i, label in enumerate(labels):
         font = fonts[rng.integers(len(fonts))]
-        images[i] = render(rng, font, CLASS_NAMES[label]).T.ravel()
+        images[i] = stored(render(rng, font, CLASS_NAMES[label]))
     return Split(images, labels)
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("TINYGRAD_HW_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tinygrad_hw"
-    )
-    return Path(root)
 
 
 def load_synthetic(seed: int = 0) -> dict[str, Split]:

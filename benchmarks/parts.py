@@ -1,32 +1,18 @@
-"""`python -m benchmarks report --out DIR`: every part of the homework, run, in one HTML page.
+"""The parts of the report: every part of the homework, each the project's own command.
 
-Each part is the project's own command with its default settings, run in a child process into
-DIR/<part>/: the engine's demo, the NIST36 classifier with all its figures and the learning-rate
-sweep, the engine's CNN, reading every sample photo with overlays, compression against PCA, each
-PyTorch task whose data is present, and the benchmarks. DIR/index.html then shows every figure,
-table and number under its homework question's heading, and says which parts were skipped and why
-(missing data or weights). A part that fails is reported on the page with its last error line; the
-others still run. When Chromium is installed, the page is opened headless at the end and the
-number of images that loaded is checked and printed.
-
-`--quick` gives every command fewer epochs: a preview of the page in minutes, not the results.
+Each part is a command with its default settings (or fewer epochs with --quick), run in a child
+process into DIR/<part>/, its stdout, stderr and metrics kept for the page. A part whose data or
+weights are missing is skipped with the reason; a part that fails keeps its last error line.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-from tqdm import tqdm
-
-from tinygrad_hw.runs import message, write_json
-
-from .html_page import check_render, write_page
 
 # name -> (heading, module, arguments, arguments with --quick, what it needs)
 PARTS = {
@@ -127,16 +113,6 @@ PART_NAMES = ",".join(PARTS)
 CIFAR_FOLDERS = ("cifar10/cifar-10-batches-py", "CIFAR10/cifar-10-batches-py", "cifar-10-batches-py")
 
 
-def part_list(text):
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in PARTS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown part {', '.join(unknown) or repr(text)}; the parts are {PART_NAMES}"
-        )
-    return names
-
-
 def skip_reason(needs, data_dir) -> str | None:
     """Why a part cannot run here, or None."""
     for need in needs:
@@ -182,8 +158,9 @@ def run_part(name, out, data_dir, seed, quick, parts_out) -> dict:
     if reason is not None:
         return {**result, "status": "skipped", "reason": reason}
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", module, *argv], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
     (out / name).mkdir(parents=True, exist_ok=True)
@@ -200,34 +177,3 @@ def _metrics(folder: Path) -> dict:
         if (folder / name).exists():
             return json.loads((folder / name).read_text())
     return {}
-
-
-def run(args):
-    names = args.parts or list(PARTS)
-    args.out.mkdir(parents=True, exist_ok=True)
-    parts_out = {name: str(args.out / name) for name in PARTS}
-    results = []
-    with tqdm(names, desc="report", unit="part", disable=None) as bar:
-        for name in bar:
-            bar.set_postfix_str(name)
-            message(f"[{name}] {PARTS[name][0]}")
-            results.append(run_part(name, args.out, args.data_dir, args.seed, args.quick, parts_out))
-            if results[-1]["status"] != "ok":
-                message(f"[{name}] {results[-1]['status']}: {results[-1]['reason']}")
-    index = write_page(args.out, results, quick=args.quick)
-    render = check_render(index)
-    summary = {"quick": args.quick, "parts": [{k: v for k, v in r.items() if k not in ("stdout", "metrics")}
-                                               for r in results], "render": render}  # fmt: skip
-    write_json(args.out / "metrics.json", summary)
-    for r in results:
-        detail = f"{r['seconds']:.0f} s" if r["status"] == "ok" else r["reason"]
-        print(f"{r['status']:8s} {r['name']:16s} {detail}")
-    if render is None:
-        print("render check: Chromium is not installed (Debian: apt install chromium); not checked")
-    else:
-        print(f"render check (headless Chromium): {render['loaded']} of {render['images']} images loaded")
-    message(f"wrote {index}")
-    failed = [r["name"] for r in results if r["status"] == "failed"]
-    if failed or (render is not None and render["loaded"] != render["images"]):
-        return 1
-    return 0

@@ -1,4 +1,4 @@
-"""The engine demo: train a small classifier on generated spirals, then check its gradients.
+"""`python -m tinygrad_hw demo`: train a small classifier on generated spirals, then check its gradients.
 
 It needs no data and no download: three interleaved spirals in the plane are generated from the
 seed, a 2 -> 64 tanh -> 3 softmax network (a plain function on the engine) is trained with
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import nn
-from .gradcheck import check_grads
-from .primitives import softmax_cross_entropy, tanh
-from .runs import message, save_figure, write_json
+from tinygrad_hw import check_grads, nn, softmax_cross_entropy, tanh
+from tinygrad_hw.app.cli import message, note_unused_data_dir
+from tinygrad_hw.app.files import save_figure, write_json
+from tinygrad_hw.app.training import train_classifier
 
 
 def make_spirals(rng, points_per_class=200, classes=3, noise=0.2):
@@ -43,16 +43,26 @@ def loss(params, x, y):
 
 
 def train(params, x, y, *, epochs, lr, batch_size, rng, report_every):
-    """Momentum SGD (the toolkit's loop); prints the loss over the whole set every `report_every` epochs."""
-    params, history = nn.train_classifier(classifier, params, (x, y), (x, y), epochs=epochs, lr=lr,
-                                          batch_size=batch_size, rng=rng, description="training")  # fmt: skip
+    """Momentum SGD (the shared loop); prints the loss over the whole set every `report_every` epochs."""
+    params, history = train_classifier(
+        classifier, params, (x, y), (x, y), epochs=epochs, lr=lr, batch_size=batch_size, rng=rng
+    )
     for epoch, (loss_value, acc) in enumerate(zip(history["valid_loss"], history["valid_accuracy"]), 1):
         if epoch == 1 or epoch % report_every == 0:
             print(f"epoch {epoch:4d}  loss {loss_value:.4f}  accuracy {acc:.3f}", flush=True)
     return params, history["valid_loss"]
 
 
-def run(out: Path, seed: int = 0, epochs: int = 100, lr: float = 0.1, batch_size: int = 32) -> dict:
+def run(
+    *,
+    out: Path,
+    data_dir: Path | None = None,
+    seed: int = 0,
+    epochs: int = 100,
+    lr: float = 0.1,
+    batch_size: int = 32,
+) -> dict:
+    note_unused_data_dir(data_dir, "the engine demo")
     out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     rng = np.random.default_rng(seed)
     x, y = make_spirals(rng)
@@ -60,8 +70,10 @@ def run(out: Path, seed: int = 0, epochs: int = 100, lr: float = 0.1, batch_size
     initial_loss = float(loss(params, x, y))
     print(f"training a 2-64-3 tanh network on {len(x)} spiral points; initial loss {initial_loss:.4f}")
     start = time.perf_counter()
-    params, history = train(params, x, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng,
-                            report_every=max(epochs // 10, 1))  # fmt: skip
+    report_every = max(epochs // 10, 1)
+    params, history = train(
+        params, x, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, report_every=report_every
+    )
     seconds = time.perf_counter() - start
     accuracy = nn.accuracy(classifier(params, x), y)
 

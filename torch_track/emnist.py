@@ -1,4 +1,4 @@
-"""`python -m torch_track cnn-emnist`: a CNN on EMNIST's digits and uppercase letters, then the photos.
+"""EMNIST's digits and uppercase letters as NIST36 rows, for `cnn-emnist`, and reading the photos.
 
 Only the byclass *test* split of EMNIST exists here. Its digits and uppercase letters are turned
 into NIST36 rows exactly as the NIST36 stand-in was made (28 x 28 padded to 32 x 32, ink dark,
@@ -20,26 +20,17 @@ the network that a printed-looking round letter is a Q.)
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
-import torch
 import torchvision
 
-from ocr.data import Split
-from ocr.model_store import best_checkpoint
-from ocr.models import CLASSES, MODELS
-from ocr.read_command import labelled_photos
+from ocr.models import CLASSES
+from ocr.nist36 import Split, load_synthetic
+from ocr.photos import labelled_photos
 from ocr.reading import read
 from ocr.scoring import error_rates
-from ocr.synthetic import cache_dir
-from ocr.training import load_checkpoint
-from tinygrad_hw.runs import UserError, message, write_json
-
-from .common import pick_device, save_state, write_curves
-from .idx_cache import prepare
-from .nist36_tasks import train_recipe
+from tinygrad_hw.app.cli import message
 
 PER_CLASS = 2000  # at most this many rows of each class
 GLYPHS_PER_CLASS = 300  # embedded default glyphs mixed into the training split, per class
@@ -75,62 +66,22 @@ def make_splits(rows, classes, seed, per_class=PER_CLASS) -> dict[str, Split]:
 
 def mix_in_glyphs(train: Split, seed, per_class=GLYPHS_PER_CLASS) -> Split:
     """`train` with `per_class` of the embedded default's training glyphs of every class added."""
-    from ocr.synthetic import load_synthetic
-
     glyphs = load_synthetic(seed)["train"]
     chosen = np.concatenate([np.flatnonzero(glyphs.y == c)[:per_class] for c in range(CLASSES)])
     return Split(np.concatenate([train.x, glyphs.x[chosen]]), np.concatenate([train.y, glyphs.y[chosen]]))
 
 
+def emnist_splits(root, data_dir, seed) -> tuple[dict[str, Split], int]:
+    """The splits of `make_splits` without the stand-in's rows, embedded glyphs mixed into train;
+    and how many EMNIST rows were left to split."""
+    rows, classes, byclass = emnist_rows(root)
+    keep = ~np.isin(byclass, list(stand_in_rows(data_dir)))
+    splits = make_splits(rows[keep], classes[keep], seed)
+    splits["train"] = mix_in_glyphs(splits["train"], seed)
+    return splits, int(keep.sum())
+
+
 def photo_error_rates(images_dir, predict) -> dict:
     """CER per photo (with its .txt beside it) and overall, reading with `predict(rows) -> logits`."""
-    rates = error_rates(lambda pixels: read(pixels, lambda _, rows: predict(rows), None)[0],
-                        labelled_photos(images_dir))  # fmt: skip
+    rates = error_rates(lambda pixels: read(pixels, predict).text, labelled_photos(images_dir))
     return {**rates["per_photo"], "overall": rates["cer"]}
-
-
-def run(args):
-    if args.data_dir is None:
-        raise UserError(
-            "cnn-emnist needs --data-dir (or $TINYGRAD_HW_DATA) with EMNIST/raw; it cannot be downloaded"
-        )
-    device = pick_device(args.device)
-    root = prepare(args.data_dir, cache_dir() / "torchvision", "EMNIST")
-    args.out.mkdir(parents=True, exist_ok=True)
-    rows, classes, byclass = emnist_rows(root)
-    keep = ~np.isin(byclass, list(stand_in_rows(args.data_dir)))
-    splits = make_splits(rows[keep], classes[keep], args.seed)
-    splits["train"] = mix_in_glyphs(splits["train"], args.seed)
-    sizes = {k: len(v) for k, v in splits.items()}
-    message(f"EMNIST digits and capitals without the stand-in's rows: {keep.sum()} rows; using {sizes}")
-    message(f"the training split includes {GLYPHS_PER_CLASS} embedded default glyphs of each class")
-    model, history, summary = train_recipe("cnn", splits, device, args.seed, args.epochs or 6,
-                                           description="cnn-emnist")  # fmt: skip
-    model.eval()
-
-    def torch_logits(batch):
-        with torch.no_grad():
-            return model(torch.from_numpy(batch).to(device)).cpu().numpy()
-
-    start = time.perf_counter()
-    images = Path(args.data_dir) / "images"
-    reading = {"torch cnn-emnist": photo_error_rates(images, torch_logits)} if images.is_dir() else {}
-    seconds = time.perf_counter() - start
-    engine = best_checkpoint()
-    if engine is not None and reading:
-        name, params, _ = load_checkpoint(engine)
-        reading[f"engine {name} ({engine})"] = photo_error_rates(
-            images, lambda rows: MODELS[name][1](params, rows)
-        )
-    save_state(args.out / "model.pt", model)
-    write_curves(args.out / "curves.png", history, "cnn-emnist (PyTorch)")
-    metrics = {"task": "cnn-emnist", "device": str(device), "splits": sizes,
-               "embedded_glyphs_per_class": GLYPHS_PER_CLASS, **summary, "history": history,
-               "photo_cer": reading, "photo_seconds": seconds}  # fmt: skip
-    write_json(args.out / "metrics.json", metrics)
-    print(f"cnn-emnist ({device}): test accuracy {summary['test_accuracy']:.4f} on {sizes['test']} rows, "
-          f"{summary['epochs']} epochs in {summary['train_seconds']:.1f} s")  # fmt: skip
-    for label, rates in reading.items():
-        per_image = ", ".join(f"{k} {v:.3f}" for k, v in rates.items() if k != "overall")
-        print(f"photo CER, {label}: overall {rates['overall']:.3f} ({per_image})")
-    message(f"wrote model.pt, curves.png and metrics.json to {args.out}")

@@ -1,0 +1,1 @@
+"""The benchmarks' verbs (`python -m benchmarks [VERB]`): each module holds what one verb does."""
