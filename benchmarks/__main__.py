@@ -12,8 +12,10 @@ import sys
 
 from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
 
-from . import mlp_epoch
+from . import cnn_step, hvp_cost, mlp_epoch
 from .commands import autoencoder, compare, report
+from .commands import cnn_step as cnn_step_verb
+from .commands import hvp as hvp_verb
 from .commands import mlp_epoch as mlp_epoch_verb
 from .parts import PART_NAMES, PARTS
 
@@ -83,6 +85,35 @@ def _mlp_arguments(parser):
     )
 
 
+def _config_list(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in cnn_step.CONFIGS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown configuration {', '.join(unknown) or repr(text)}; "
+                                         f"the configurations are {', '.join(cnn_step.CONFIGS)}")  # fmt: skip
+    return names
+
+
+def _cnn_step_arguments(parser):
+    names = ", ".join(cnn_step.CONFIGS)
+    parser.add_argument(
+        "--configs", type=_config_list, default=list(cnn_step.CONFIGS), help=f"from {names} (default: all)"
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=10, help="rounds of interleaved blocks (default: 10)"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument(
+        "--system-malloc", action="store_true", help="glibc's default allocator (see mlp-epoch)"
+    )
+
+
+def _hvp_arguments(parser):
+    parser.add_argument(
+        "--repeats", type=positive_int, default=5, help="timings per version; the best counts"
+    )
+
+
 def _autoencoder_arguments(parser):
     parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default: 100)")
 
@@ -113,6 +144,24 @@ VERBS = [
         run=mlp_epoch_verb.run,
         default_out="runs/bench-mlp-epoch",
         add_arguments=_mlp_arguments,
+        preformatted=True,
+    ),
+    Verb(
+        "cnn-step",
+        help="time one CNN training step: engine vs PyTorch (OCR CNN at batch 8/64/256, a CIFAR-shaped net)",
+        description=cnn_step.__doc__,
+        run=cnn_step_verb.run,
+        default_out="runs/bench-cnn-step",
+        add_arguments=_cnn_step_arguments,
+        preformatted=True,
+    ),
+    Verb(
+        "hvp",
+        help="time a Hessian-vector product against one gradient (target: at most 3x)",
+        description=hvp_cost.__doc__,
+        run=hvp_verb.run,
+        default_out="runs/bench-hvp",
+        add_arguments=_hvp_arguments,
         preformatted=True,
     ),
     Verb(

@@ -13,15 +13,14 @@ same function.
 step of each block is dropped, since it pays for the switch between libraries), next to the
 machine's float32 GEMM rate measured in the same run; `peak_memory` runs one framework's steps in
 a fresh process and reports its peak memory. On a shared machine, compare ratios from one run,
-best against best and median against median. Standalone:
+best against best and median against median. On its own:
 
-    python -m benchmarks.cnn_step                    # every configuration, as a table
-    python -m benchmarks.cnn_step ocr-64 --repeats 20
+    python -m benchmarks cnn-step                          # every configuration, as a table
+    python -m benchmarks cnn-step --configs ocr-64 --repeats 20
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -287,60 +286,10 @@ def peak_memory(framework, config):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-# -- the allocator ------------------------------------------------------------------------------
+# -- printing ----------------------------------------------------------------------------------
 
 
-def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=1 << 30):
-    """Ask glibc to keep freed memory for reuse instead of handing it back to the kernel.
-
-    By default glibc serves big arrays from fresh pages and trims its heap when a few freed arrays
-    sit at its top; each array then page-faults on first touch (here about 2.5 us per 4 KiB, so
-    several ms per training step). Fixed thresholds (the same as MALLOC_MMAP_THRESHOLD_ and
-    MALLOC_TRIM_THRESHOLD_ in the environment) keep the memory mapped. Process-wide: it affects
-    PyTorch in the same process too. Returns whether glibc accepted both settings.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(
-            libc.mallopt(m_mmap_threshold, mmap_threshold) and libc.mallopt(m_trim_threshold, trim_threshold)
-        )
-    except (OSError, AttributeError):
-        return False
-
-
-# -- standalone --------------------------------------------------------------------------------
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("configs", nargs="*", default=list(CONFIGS), help=f"any of {', '.join(CONFIGS)}")
-    parser.add_argument("--repeats", type=int, default=10, help="rounds of interleaved blocks")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument(
-        "--keep-freed-memory", action="store_true", help="see keep_freed_memory (both frameworks)"
-    )
-    args = parser.parse_args(argv)
-    if args.keep_freed_memory and not keep_freed_memory():
-        print("mallopt is not available: timing with the default allocator", file=sys.stderr)
-    results = []
-    for config in args.configs:
-        result = compare(config, args.repeats)
-        if not args.no_memory:
-            result["memory"] = {name: peak_memory(name, config) for name in ("engine", "torch")}
-        results.append(result)
-        if not args.json:
-            _print_row(result, header=len(results) == 1)
-    if args.json:
-        print(json.dumps(results, indent=1))
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr)
-
-
-def _print_row(r, header):
+def print_row(r, header):
     if header:
         print("config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
               "  GEMM GF/s  peak MB engine rss/traced  torch rss")  # fmt: skip
@@ -357,7 +306,3 @@ def _print_row(r, header):
         f"  {tm.get('rss_peak_bytes', nan):7.1f}",
         flush=True,
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -20,19 +20,34 @@ from tinygrad_hw.sampling import RandomDraw
 from .mlp_epoch import _seconds
 
 
+def _floating(args):
+    """Positions of the arguments that are differentiated (a condition or an order is not)."""
+    return [i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f"]
+
+
 def _engine(prim, args, params):
+    varying = _floating(args)
+
+    def f(*xs):
+        full = list(args)
+        for i, x in zip(varying, xs):
+            full[i] = x
+        return prim(*full, **params)
+
     def run():
-        value, pullback = tg.vjp(lambda *xs: prim(*xs, **params), *args)
+        value, pullback = tg.vjp(f, *[args[i] for i in varying])
         pullback(np.ones_like(value))
 
     return run
 
 
 def _kernels(prim, args, params):
+    varying = _floating(args)
+
     def run():
         ans = prim.forward(*args, **params)
         g = np.ones_like(ans)
-        for i in range(len(args)):
+        for i in varying:
             rule = prim.vjp_for(i)
             if rule is not None:
                 rule(g, ans, *args, **params)
