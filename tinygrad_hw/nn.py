@@ -1,15 +1,56 @@
-"""The small neural-network toolkit, as plain functions over parameter pytrees.
+"""The neural-network toolkit, as plain functions over parameter pytrees: `tinygrad_hw.nn`.
 
 Nothing here holds state: initialisers return fresh parameters, optimisers take parameters,
-gradients and their own state and return new ones, and batching takes a numpy Generator.
+gradients and their own state and return new ones, layers with running statistics take their
+state and return the new one, and batching and dropout take a numpy Generator.
+
+This module holds initialisation, the dense layer, plain SGD and momentum, batching and evaluation;
+it gathers the rest under one name:
+  * optimisers (`tinygrad_hw.optimizers`): adam, adamw, rmsprop and their *_init,
+    clip_by_global_norm, global_norm;
+  * schedules (`tinygrad_hw.schedules`): constant, cosine, step, warmup, one-cycle;
+  * layers (`tinygrad_hw.layers`): layer_norm, batch_norm, dropout, embedding, conv2d with a bias
+    and their *_init; and the pooling primitives max_pool2d, avg_pool2d, global_avg_pool.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .primitives import affine, sigmoid, softmax_cross_entropy
+from .layers import (
+    batch_norm,
+    batch_norm_init,
+    conv2d,
+    conv2d_init,
+    dropout,
+    embedding,
+    embedding_init,
+    layer_norm,
+    layer_norm_init,
+)
+from .optimizers import (
+    adam,
+    adam_init,
+    adamw,
+    adamw_init,
+    clip_by_global_norm,
+    global_norm,
+    rmsprop,
+    rmsprop_init,
+)
+from .primitives import affine, avg_pool2d, global_avg_pool, max_pool2d, sigmoid, softmax_cross_entropy
 from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
+from .schedules import constant_schedule, cosine_schedule, one_cycle_schedule, step_schedule, warmup
+
+__all__ = [
+    "xavier_uniform", "init_dense", "dense", "accuracy", "sgd", "momentum_init", "momentum",
+    "random_batches", "predict", "evaluate",
+    "adam", "adam_init", "adamw", "adamw_init", "rmsprop", "rmsprop_init", "clip_by_global_norm",
+    "global_norm",
+    "constant_schedule", "cosine_schedule", "step_schedule", "warmup", "one_cycle_schedule",
+    "layer_norm", "layer_norm_init", "batch_norm", "batch_norm_init", "dropout", "embedding",
+    "embedding_init", "conv2d", "conv2d_init", "max_pool2d", "avg_pool2d", "global_avg_pool",
+]  # fmt: skip
 
 
 def xavier_uniform(rng, n_in, n_out, dtype=np.float64):
@@ -97,14 +138,6 @@ def random_batches(rng, *arrays, batch_size):
 
 
 # -- training a classifier ---------------------------------------------------------------------
-
-
-def cosine_schedule(lr, epochs):
-    """Learning rate for each epoch, falling from `lr` to near 0 along half a cosine.
-
-    Large steps early explore; small steps late settle into a minimum instead of bouncing around it.
-    """
-    return lambda epoch: lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
 
 
 def predict(model, params, x, batch_size=1024):

@@ -79,7 +79,7 @@ def run(
 
     check = check_grads(loss, params, x[:16], y[:16], order=2)
     print(
-        f"gradient check passed: {check['comparisons']} comparisons of reverse mode with central "
+        f"gradient check passed: {check['comparisons']} comparisons of forward and reverse mode with central "
         f"differences (first and second order), largest error {check['max_abs_error']:.1e}"
     )
     metrics = {
