@@ -142,8 +142,10 @@ def _matplotlib_figure(graph):
         x, y = position[node.index]
         for parent in node.inputs:
             px, py = position[parent]
-            axes.annotate("", xy=(x - 0.38, y), xytext=(px + 0.38, py),
-                          arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 0.8})  # fmt: skip
+            # an edge that skips columns bends, so that it does not run through the boxes between
+            bend = 0.0 if x - px <= 1 else -0.25
+            arrow = {"arrowstyle": "->", "color": "0.4", "lw": 0.8, "connectionstyle": f"arc3,rad={bend}"}
+            axes.annotate("", xy=(x - 0.38, y), xytext=(px + 0.38, py), arrowprops=arrow)
         colour = "#cfe8ff" if node.op == "input" else "#f3f3f3"
         axes.text(x, y, node.describe(), ha="center", va="center", fontsize=7, family="monospace",
                   bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.5"})  # fmt: skip
