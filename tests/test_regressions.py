@@ -177,3 +177,12 @@ def test_numpy_metadata_functions_read_a_traced_value():
         return tg.sum(x)
 
     np.testing.assert_array_equal(tg.grad(f)(np.ones((2, 3))), np.ones((2, 3)))
+
+
+def test_gradients_never_share_memory():
+    # a + b passes one cotangent array to both inputs: updating one gradient in place changed the other
+    grads = tg.grad(lambda p: tg.sum(p["a"] + p["b"]))({"a": np.ones(2), "b": np.ones(2)})
+    grads["a"] *= 10
+    np.testing.assert_array_equal(grads["b"], [1.0, 1.0])
+    ga, gb = tg.grad(lambda a, b: a + b, argnums=(0, 1))(np.array(1.0), np.array(2.0))
+    assert ga is not gb

@@ -97,22 +97,27 @@ def _zeros_like(x):
 
 
 def _gradients(cotangents, inputs):
-    """Each input's gradient as the user expects it: its shape and dtype, a writable array.
+    """Each input's gradient as the user expects it: its shape and dtype, a writable array of its
+    own (two inputs whose VJPs passed on one array, as `a + b` does, get a copy each: updating one
+    gradient in place must not change another).
 
     An input that the output does not depend on gets zeros.
     """
     grads = []
+    given = set()
     for x in inputs:
         like = x.value
         g = cotangents.get(id(x))
         if g is None:
             g = _zeros_like(like)
-        elif type(g) is not Tensor and (
-            type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable
-        ):
-            refuse_complex(g, "vjp")
-            shape = shape_of(like)
-            g = np.array(g if shape_of(g) == shape else np.broadcast_to(g, shape), dtype=like.dtype)
+        elif type(g) is not Tensor:
+            if type(g) is not np.ndarray or g.dtype != like.dtype or not g.flags.writeable:
+                refuse_complex(g, "vjp")
+                shape = shape_of(like)
+                g = np.array(g if shape_of(g) == shape else np.broadcast_to(g, shape), dtype=like.dtype)
+            elif id(g) in given:
+                g = g.copy()
+            given.add(id(g))
         grads.append(g)
     return grads
 
