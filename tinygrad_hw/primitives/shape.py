@@ -52,7 +52,7 @@ def unbroadcast(g, shape):
 
 def restore_reduced(g, shape, axis, keepdims):
     """A reduction's cotangent (or a tangent) reshaped so that it broadcasts against `shape`."""
-    if keepdims:
+    if keepdims or axis is None:  # a reduction over every axis gives a scalar, which broadcasts
         return g
     summed = normalize_axes(axis, len(shape))
     return reshape(g, tuple(1 if i in summed else n for i, n in enumerate(shape)))
@@ -111,6 +111,8 @@ def _(draw):
 @primitive
 def reshape(x, shape):
     """Reshape `x` to `shape` (one entry may be -1)."""
+    if type(x) is np.ndarray:
+        return x.reshape(shape)  # the method: numpy's np.reshape wrapper costs more than the work
     return np.reshape(x, shape)
 
 
@@ -127,6 +129,8 @@ def _(draw):
 @primitive
 def transpose(x, axes=None):
     """Permute the axes of `x` (reverse them when `axes` is None)."""
+    if type(x) is np.ndarray:
+        return x.transpose(axes)
     return np.transpose(x, axes)
 
 
