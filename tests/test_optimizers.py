@@ -18,6 +18,18 @@ OPTIMISERS = {  # name -> (init, update, torch class, keyword arguments for both
     "adam weight decay": (optimizers.adam_init, optimizers.adam, "Adam", {"lr": 0.02, "weight_decay": 0.1}),
     "adamw": (optimizers.adamw_init, optimizers.adamw, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
     "rmsprop": (optimizers.rmsprop_init, optimizers.rmsprop, "RMSprop", {"lr": 0.01}),
+    "sgd momentum weight decay": (
+        optimizers.sgd_momentum_init,
+        optimizers.sgd_momentum,
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4},
+    ),
+    "sgd nesterov": (
+        optimizers.sgd_momentum_init,
+        optimizers.sgd_momentum,
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "nesterov": True},
+    ),
     "rmsprop momentum centred": (
         lambda p: optimizers.rmsprop_init(p, momentum=0.9, centered=True),
         optimizers.rmsprop,

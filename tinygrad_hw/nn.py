@@ -6,7 +6,7 @@ state and return the new one, and batching and dropout take a numpy Generator.
 
 This module holds initialisation, the dense layer, plain SGD and momentum, batching and evaluation;
 it gathers the rest under one name:
-  * optimisers (`tinygrad_hw.optimizers`): adam, adamw, rmsprop and their *_init,
+  * optimisers (`tinygrad_hw.optimizers`): adam, adamw, rmsprop, sgd_momentum and their *_init,
     clip_by_global_norm, global_norm;
   * schedules (`tinygrad_hw.schedules`): constant, cosine, step, warmup, one-cycle;
   * layers (`tinygrad_hw.layers`): layer_norm, batch_norm, dropout, embedding, conv2d with a bias
@@ -37,6 +37,8 @@ from .optimizers import (
     global_norm,
     rmsprop,
     rmsprop_init,
+    sgd_momentum,
+    sgd_momentum_init,
 )
 from .primitives import affine, avg_pool2d, global_avg_pool, max_pool2d, sigmoid, softmax_cross_entropy
 from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
@@ -46,7 +48,7 @@ __all__ = [
     "xavier_uniform", "init_dense", "dense", "accuracy", "sgd", "momentum_init", "momentum",
     "random_batches", "predict", "evaluate",
     "adam", "adam_init", "adamw", "adamw_init", "rmsprop", "rmsprop_init", "clip_by_global_norm",
-    "global_norm",
+    "global_norm", "sgd_momentum", "sgd_momentum_init",
     "constant_schedule", "cosine_schedule", "step_schedule", "warmup", "one_cycle_schedule",
     "layer_norm", "layer_norm_init", "batch_norm", "batch_norm_init", "dropout", "embedding",
     "embedding_init", "conv2d", "conv2d_init", "max_pool2d", "avg_pool2d", "global_avg_pool",

@@ -12,6 +12,10 @@ weights and gradients they agree to rounding (a test checks 1e-12 in float64):
   * AdamW:  as Adam, after shrinking the weights: p = p (1 - lr wd)  (decoupled weight decay)
   * RMSprop: s = a s + (1 - a) g^2;  p = p - lr g / (sqrt(s) + eps)  (optionally with momentum,
              and centred: s - mean(g)^2)
+  * SGD with momentum, PyTorch's form: g = g + wd p;  b = m b + g;  p = p - lr b  (the learning
+             rate applied to the buffer, so that a schedule changes the step at once; Nesterov
+             optional). `nn.momentum` is the homework's form, M = m M - lr g, which agrees with it
+             only while the learning rate is constant.
 `clip_by_global_norm` scales all gradients together when their joint norm exceeds a bound.
 """
 
@@ -71,6 +75,26 @@ def _adam_update(params, grads, state, step, lr, b1, b2, eps):
         return p - step_size * (m / (np.sqrt(v) / root_correction + eps))
 
     return tree_map(update, params, m, v), {"step": step, "m": m, "v": v}
+
+
+# -- SGD with momentum and weight decay (PyTorch's form) ---------------------------------------
+
+
+def sgd_momentum_init(params):
+    """The momentum buffers: zeros shaped like the parameters."""
+    return {"step": 0, "buffer": _zeros_like_tree(params)}
+
+
+def sgd_momentum(params, grads, state, lr, momentum=0.9, weight_decay=0.0, nesterov=False):
+    """One step of SGD with momentum and L2 weight decay, as torch.optim.SGD computes it."""
+    if weight_decay:
+        grads = tree_map(lambda g, p: g + weight_decay * p, grads, params)
+    if state["step"] == 0:  # PyTorch starts the buffer at the first gradient itself
+        buffer = tree_map(lambda g: np.array(g, copy=True), grads)
+    else:
+        buffer = tree_map(lambda b, g: momentum * b + g, state["buffer"], grads)
+    step = tree_map(lambda g, b: g + momentum * b, grads, buffer) if nesterov else buffer
+    return tree_map(lambda p, d: p - lr * d, params, step), {"step": state["step"] + 1, "buffer": buffer}
 
 
 # -- RMSprop -----------------------------------------------------------------------------------
