@@ -12,8 +12,8 @@ import sys
 
 from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
 
-from . import cnn_step, hvp_cost, mlp_epoch
-from .commands import autoencoder, compare, report
+from . import cifar_engine, cnn_step, hvp_cost, mlp_epoch
+from .commands import autoencoder, cifar10_engine, compare, report
 from .commands import cnn_step as cnn_step_verb
 from .commands import hvp as hvp_verb
 from .commands import mlp_epoch as mlp_epoch_verb
@@ -108,6 +108,13 @@ def _cnn_step_arguments(parser):
     )
 
 
+def _cifar_arguments(parser):
+    parser.add_argument("--epochs", type=positive_int, default=16, help="epochs of the recipe (default: 16)")
+    parser.add_argument(
+        "--limit", type=positive_int, help="only the first LIMIT images of each class (a smoke test)"
+    )
+
+
 def _hvp_arguments(parser):
     parser.add_argument(
         "--repeats", type=positive_int, default=5, help="timings per version; the best counts"
@@ -153,6 +160,15 @@ VERBS = [
         run=cnn_step_verb.run,
         default_out="runs/bench-cnn-step",
         add_arguments=_cnn_step_arguments,
+        preformatted=True,
+    ),
+    Verb(
+        "cifar10-engine",
+        help="train torch_track's CIFAR-10 network on the engine, with the same recipe and data",
+        description=cifar_engine.__doc__,
+        run=cifar10_engine.run,
+        default_out="runs/cifar10-engine",
+        add_arguments=_cifar_arguments,
         preformatted=True,
     ),
     Verb(
