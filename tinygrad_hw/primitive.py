@@ -145,23 +145,15 @@ class Primitive:
         return values, boxed, nested
 
     def _record(self, trace, args, params):
-        # The hot path of every traced operation: unboxing is written out here rather than shared
-        # with _push_forward, to save a call per operation.
-        values = list(args)
+        """Reverse mode: compute the output and record it on the tape with its parents."""
+        values, boxed, nested = self._unbox(trace, args)
         parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
-        nested = False
-        for i, a in enumerate(args):
-            if type(a) is Tensor:
-                if a.trace is trace:
-                    values[i] = a.value
-                    nested = nested or type(a.value) is Tensor
-                    vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
-                    if vjp is not None:
-                        parents.append((vjp, a))
-                    elif i in self.jvps:
-                        raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
-                else:
-                    nested = True
+        for i in boxed:
+            vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
+            if vjp is not None:
+                parents.append((vjp, args[i]))
+            elif i in self.jvps:
+                raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
         ans = self(*values, **params) if nested else self.forward(*values, **params)
         if not parents:
             return ans

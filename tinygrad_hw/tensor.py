@@ -119,26 +119,8 @@ class Tensor:
             "np.array([...])"
         )
 
-    # Comparisons give plain boolean arrays: they have no gradient.
-    def __eq__(self, other):
-        return primal(self) == primal(other)
-
-    def __ne__(self, other):
-        return primal(self) != primal(other)
-
-    def __lt__(self, other):
-        return primal(self) < primal(other)
-
-    def __le__(self, other):
-        return primal(self) <= primal(other)
-
-    def __gt__(self, other):
-        return primal(self) > primal(other)
-
-    def __ge__(self, other):
-        return primal(self) >= primal(other)
-
-    # Identity hashing: Tensors are graph nodes, not values.
+    # Identity hashing: Tensors are graph nodes, not values (`==` compares values, elementwise,
+    # like the other operators, which `tinygrad_hw.primitives` installs).
     __hash__ = object.__hash__
 
 

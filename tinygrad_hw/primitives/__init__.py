@@ -208,6 +208,13 @@ _OPERATORS = {
     "__neg__": lambda a: neg(a),
     "__pos__": lambda a: a,
     "__abs__": lambda a: abs(a),
+    # comparisons give plain boolean arrays: they have no derivative
+    "__eq__": equal,
+    "__ne__": not_equal,
+    "__lt__": less,
+    "__le__": less_equal,
+    "__gt__": greater,
+    "__ge__": greater_equal,
     "__getitem__": lambda a, index: getitem(a, index),
     "reshape": _reshape_method,
     "transpose": _transpose_method,
