@@ -65,7 +65,7 @@ def test_ci_runs_exactly_the_readme_test_command_with_the_shared_data():
     assert len(commands) == 2, "the README opens with two commands: the main job and the tests"
     assert "python -m ocr demo" in commands[0]
     test_command = commands[1]
-    assert "pytest" in test_command and "[torch,dev]" in test_command
+    assert "pytest" in test_command and "[torch,pretrained,dev]" in test_command
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_command in ci.splitlines()
     assert "TINYGRAD_HW_DATA" in ci and "../shared/data" in ci and "ruff check" in ci
