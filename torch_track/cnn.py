@@ -1,4 +1,5 @@
-"""Convolutional networks in PyTorch: `CharCNN` for 32 x 32 characters, `PhotoConvNet` for photos.
+"""Convolutional networks in PyTorch: `CharCNN` for 32 x 32 characters, `PhotoConvNet` for photos,
+`CifarNet` for CIFAR-10.
 
 Three blocks of a 3 x 3 convolution with batch normalisation and ReLU, each halving the image by
 max pooling (32 -> 16 -> 8 -> 4), then dropout and one linear layer to the classes. For NIST36
@@ -62,3 +63,27 @@ class PhotoConvNet(nn.Module):
 
     def forward(self, images):
         return self.classifier(self.features(images))
+
+
+class CifarNet(nn.Sequential):
+    """The CIFAR-10 network of `cnn-cifar10` (torch_track.cifar_recipe describes it and its training).
+
+    Three blocks, each: 3 x 3 convolution (padding 1, no bias) -> 2 x 2 max pooling -> batch norm ->
+    ReLU -> 3 x 3 convolution at the pooled size -> batch norm -> ReLU; then global average pooling and
+    one linear layer. Pooling before the batch norm normalises a quarter of the values for the same
+    result. Only operations the engine has or can have: no depthwise convolutions, no residuals."""
+
+    def __init__(self, classes=10, widths=(48, 96, 192), in_channels=3):
+        layers, c_in = [], in_channels
+        for c in widths:
+            layers += [
+                nn.Conv2d(c_in, c, 3, padding=1, bias=False),
+                nn.MaxPool2d(2),
+                nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(c, c, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True),
+            ]
+            c_in = c
+        super().__init__(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, classes))
