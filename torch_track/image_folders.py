@@ -1,25 +1,57 @@
 """Image-classification folders in torchvision's ImageFolder layout, read once into memory.
 
 A dataset folder holds `train/`, `val/` (or `valid/`) and `test/`, each with one subfolder per
-class. torchvision's ImageFolder finds the classes and files; every image is decoded once, its
-shorter side resized and centre-cropped to a square, and kept as uint8. An epoch then costs only
-the random crops and flips, not JPEG decoding, which on two cores would dominate the training.
+class. torchvision's ImageFolder finds the classes and files; every image is decoded once (Pillow),
+its shorter side resized and centre-cropped to a square (images already of that size are kept as
+they are), and kept as uint8. An epoch then costs only the random crops and flips, not JPEG
+decoding, which on two cores would dominate the training.
+
+Bad input is one line: a missing split, a split without class folders, an empty class folder, or
+splits whose classes differ are errors, found before anything is written. An image that cannot be
+decoded is skipped with one line naming it, and the run goes on.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import torch
 import torchvision
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.cli import UserError, message
 
 SPLIT_FOLDERS = {"train": ("train",), "valid": ("val", "valid", "validation"), "test": ("test",)}
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+UNREADABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+class ImageFolders(NamedTuple):
+    """{split: (uint8 images N x 3 x side x side, int64 labels)}, the class names, the skipped files."""
+
+    root: Path
+    splits: dict
+    classes: list
+    skipped: list
+
+    def sizes(self) -> dict:
+        return {name: len(labels) for name, (_, labels) in self.splits.items()}
+
+    def describe(self) -> str:
+        """One line: where, which classes, how many images per split (and per class, when equal)."""
+        names = ", ".join(self.classes) if len(self.classes) <= 20 else ", ".join(self.classes[:20]) + ", ..."
+        counts = []
+        for split, (_, labels) in self.splits.items():
+            per_class = np.bincount(labels.numpy(), minlength=len(self.classes))
+            each = f" ({per_class[0]} per class)" if len(set(per_class.tolist())) == 1 else ""
+            counts.append(f"{split} {len(labels)}{each}")
+        skipped = f"; {len(self.skipped)} unreadable images skipped" if self.skipped else ""
+        return f"{self.root}: {len(self.classes)} classes ({names}); images: {', '.join(counts)}{skipped}"
 
 
 def dataset_folder(images: Path | None, data_dir: Path | None) -> Path:
@@ -45,34 +77,93 @@ def find_splits(root: Path) -> dict[str, Path]:
     return splits
 
 
-def load_split(folder: Path, side: int, classes=None):
-    """(uint8 images N x 3 x side x side, labels, class names) of one split folder."""
-    square = v2.Compose([v2.Resize(side), v2.CenterCrop(side), v2.PILToTensor()])
+def list_split(folder: Path, classes=None) -> torchvision.datasets.ImageFolder:
+    """torchvision's listing of one split, checked: class folders exist, none is empty, and (given
+    the training split's `classes`) the classes are the same."""
     try:
-        dataset = torchvision.datasets.ImageFolder(folder, transform=square)
-    except (FileNotFoundError, RuntimeError) as error:
-        raise UserError(f"{folder}: {error}") from None
+        dataset = torchvision.datasets.ImageFolder(folder, allow_empty=True)
+    except FileNotFoundError:
+        raise UserError(
+            f"{folder}: no class folders in it (ImageFolder layout: one folder per class)"
+        ) from None
     if classes is not None and dataset.classes != classes:
-        raise UserError(f"{folder}: its class folders differ from the training split's")
-    images = []
-    for path, _ in tqdm(
+        missing = sorted(set(classes) - set(dataset.classes))
+        extra = sorted(set(dataset.classes) - set(classes))
+        parts = [
+            f"{label} {', '.join(names)}"
+            for label, names in (("missing", missing), ("extra", extra))
+            if names
+        ]
+        detail = "; ".join(parts)
+        raise UserError(f"{folder}: its classes differ from the training split's ({detail or 'other order'})")
+    counts = np.bincount(np.array(dataset.targets, dtype=np.int64), minlength=len(dataset.classes))
+    empty = [name for name, count in zip(dataset.classes, counts) if count == 0]
+    if empty:
+        plural = "s" if len(empty) > 1 else ""
+        names = ", ".join(n + "/" for n in empty)
+        raise UserError(f"{folder}: empty class folder{plural} {names} (no image files)")
+    return dataset
+
+
+def square(image: Image.Image, side: int) -> np.ndarray:
+    """The image's shorter side resized to `side` and its centre cropped square: uint8 side x side x 3."""
+    if image.size != (side, side):
+        image = v2.CenterCrop(side)(v2.Resize(side)(image))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def decode_split(dataset: torchvision.datasets.ImageFolder, side: int):
+    """(uint8 images N x 3 x side x side, int64 labels, skipped files) of one listed split."""
+    folder = Path(dataset.root)
+    images, labels, skipped = [], [], []
+    for path, label in tqdm(
         dataset.samples, desc=f"reading {folder.name}", unit="image", leave=False, disable=None
     ):
         try:
-            images.append(square(dataset.loader(path)))
-        except OSError as error:
-            raise UserError(f"{path}: not a readable image ({error})") from None
-    return torch.stack(images), torch.tensor(dataset.targets), dataset.classes
+            images.append(square(dataset.loader(path), side))
+        except UNREADABLE as error:
+            message(f"skipped {path}: not a readable image ({str(error).splitlines()[0]})")
+            skipped.append(str(path))
+            continue
+        labels.append(label)
+    labels = np.array(labels, dtype=np.int64)
+    left = np.bincount(labels, minlength=len(dataset.classes))
+    unreadable = [name for name, count in zip(dataset.classes, left) if count == 0]
+    if unreadable:
+        raise UserError(
+            f"{folder}: no readable image in class folder {', '.join(n + '/' for n in unreadable)}"
+        )
+    pixels = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    return pixels, torch.from_numpy(labels), skipped
 
 
-def load_image_folders(root: Path, side: int):
-    """{split: (images, labels)} and the class names, every split checked against train's classes."""
+def load_image_folders(root: Path, side: int) -> ImageFolders:
+    """Every split of a dataset folder, decoded at `side` x `side`, checked against train's classes.
+    All three splits are listed and checked before any image is decoded."""
     folders = find_splits(root)
-    images, labels, classes = load_split(folders["train"], side)
-    splits = {"train": (images, labels)}
+    listed = {"train": list_split(folders["train"])}
     for name in ("valid", "test"):
-        splits[name] = load_split(folders[name], side, classes)[:2]
-    return splits, classes
+        listed[name] = list_split(folders[name], listed["train"].classes)
+    splits, skipped = {}, []
+    for name, dataset in listed.items():
+        images, labels, missed = decode_split(dataset, side)
+        splits[name] = (images, labels)
+        skipped += missed
+    return ImageFolders(Path(root), splits, listed["train"].classes, skipped)
+
+
+def typical_side(root: Path, samples: int = 25) -> int:
+    """The median shorter side of a few training images (read from their headers), for choosing the
+    size to keep them at: small images (CIFAR's 32 x 32) are not blown up."""
+    files = list_split(find_splits(root)["train"]).samples
+    sides = []
+    for path, _ in files[:: max(1, len(files) // samples)][:samples]:
+        try:
+            with Image.open(path) as image:
+                sides.append(min(image.size))
+        except UNREADABLE:
+            continue
+    return int(np.median(sides)) if sides else 0
 
 
 class TransformedImages(Dataset):

@@ -1,12 +1,15 @@
 """Photo classifiers trained on an image-folder dataset: the course's from-scratch network, and
-SqueezeNet 1.1 with its ImageNet weights, fine-tuned.
+SqueezeNet 1.1 with its ImageNet weights, fine-tuned (`finetune --backbone squeezenet1_1`; the
+default backbone, EfficientNet-Lite0, is in torch_track.efficientnet).
 
 From scratch: `PhotoConvNet` (3 conv + 2 fc) with AdamW and a cosine schedule; with only a few
 hundred training images, the random crops, flips and colour changes of every epoch are what keep
-it from memorising them. Fine-tuned: SqueezeNet 1.1's classifier's 1 x 1 convolution replaced by
-one for the dataset's classes, every feature layer frozen, only that new layer trained. The
-weights come from a file or from torchvision's cache (`$TORCH_HOME/hub/checkpoints/`); nothing can
-be downloaded here.
+it from memorising them. Images are kept at 80 x 80 and the network sees random 64 x 64 crops;
+smaller images (CIFAR-10's 32 x 32) are kept at their own size.
+
+Fine-tuned: SqueezeNet 1.1's classifier's 1 x 1 convolution replaced by one for the dataset's
+classes, every feature layer frozen, only that new layer trained. The weights come from a file or
+from torchvision's cache (`$TORCH_HOME/hub/checkpoints/`); nothing can be downloaded here.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tinygrad_hw.app.cli import UserError
 
 from .cnn import PhotoConvNet
 from .common import adamw, run_summary, seed_everything, train
-from .image_folders import image_loaders
+from .image_folders import image_loaders, typical_side
 
 SIDE, STORED_SIDE = 64, 80  # pixels the from-scratch network sees, and kept in memory for random crops
 WEIGHTS = torchvision.models.SqueezeNet1_1_Weights.IMAGENET1K_V1
@@ -40,6 +43,13 @@ def train_from_scratch(splits, classes, *, epochs, device, seed, side=SIDE, desc
         history,
         run_summary(name, model, history, test_loader, device, epochs=epochs, image_side=side),
     )
+
+
+def sides(folder: Path) -> tuple[int, int]:
+    """(side kept in memory, side the network sees): 80 and 64, or the images' own size if smaller
+    (CIFAR-10's 32 x 32 are not blown up)."""
+    stored = max(32, min(STORED_SIDE, typical_side(folder) or STORED_SIDE))
+    return stored, min(SIDE, stored)
 
 
 def cached_weights() -> Path:
@@ -80,10 +90,11 @@ def freeze_features(model: nn.Module) -> nn.Module:
     return model
 
 
-def finetune(weights_file, splits, classes, *, epochs, device, seed):
-    """Train only the new head of a frozen pretrained SqueezeNet; the model, history and summary."""
+def finetune(model, splits, classes, *, epochs, device, seed):
+    """Train only the new head of a frozen pretrained SqueezeNet (`pretrained_squeezenet`); the model,
+    history and summary."""
     seed_everything(seed)
-    model = freeze_features(replace_head(pretrained_squeezenet(weights_file), len(classes))).to(device)
+    model = freeze_features(replace_head(model, len(classes))).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     *loaders, test_loader = image_loaders(splits, PRETRAINED_SIDE, batch_size=32, seed=seed)
     history = train(model, adamw(trainable, lr=1e-3), loaders, epochs, device, "finetune squeezenet")
