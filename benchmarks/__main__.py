@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
 
@@ -61,6 +62,12 @@ def _compare_arguments(parser):
 def _report_arguments(parser):
     parser.add_argument(
         "--quick", action="store_true", help="fewer epochs everywhere (a preview, not the results)"
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        help="an ImageFolder tree (train/, val/, test/) for the imagefolder and finetune parts "
+        "(default: DATA_DIR/flowers17)",
     )
     parser.add_argument("--parts", type=part_list, help=f"only these parts, comma-separated ({PART_NAMES})")
 

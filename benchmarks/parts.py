@@ -87,7 +87,8 @@ PARTS = {
         ("torch", "cifar10"),
     ),
     "imagefolder": (
-        "Q7.1.4: scene classification, on Flowers-17 (no SUN subset here)",
+        "Q7.1.4: scene classification: a CNN from scratch on an ImageFolder tree (no SUN subset here: "
+        "Flowers-17, or --images DIR)",
         "torch_track",
         ["imagefolder"],
         ["imagefolder", "--epochs", "2"],
@@ -101,16 +102,23 @@ PARTS = {
         ("torch",),
     ),
     "finetune": (
-        "Q7.2: fine-tuning SqueezeNet 1.1, against a network from scratch",
+        "Q7.2: fine-tuning a pretrained EfficientNet-Lite0, against a network from scratch",
         "torch_track",
         ["finetune"],
-        ["finetune", "--epochs", "1", "--scratch-epochs", "2"],
+        ["finetune", "--epochs", "1", "--unfreeze-epochs", "1", "--scratch-epochs", "2"],
         ("torch", "flowers17"),
     ),
     "benchmarks": ("Benchmarks: the engine against numpy and PyTorch", "benchmarks", [], ["--quick"], ()),
 }
 PART_NAMES = ",".join(PARTS)
-CIFAR_FOLDERS = ("cifar10/cifar-10-batches-py", "CIFAR10/cifar-10-batches-py", "cifar-10-batches-py")
+CIFAR_FOLDERS = (
+    "cifar10/cifar-10-batches-py",
+    "CIFAR10/cifar-10-batches-py",
+    "cifar-10-batches-py",
+    "cifar10/train",
+    "CIFAR10/train",
+)  # the python batches, or an ImageFolder tree
+IMAGE_FOLDER_PARTS = ("imagefolder", "finetune")  # the parts that take --images DIR
 
 
 def skip_reason(needs, data_dir) -> str | None:
@@ -143,11 +151,16 @@ def part_arguments(template, parts_out) -> list[str]:
     return argv
 
 
-def run_part(name, out, data_dir, seed, quick, parts_out) -> dict:
+def run_part(name, out, data_dir, seed, quick, parts_out, images=None) -> dict:
+    """Run one part (or say why it is skipped); `images`, an ImageFolder tree, replaces Flowers-17 in
+    the parts that take one."""
     heading, module, arguments, quick_arguments, needs = PARTS[name]
     folder = out / name
     argv = part_arguments(quick_arguments if quick else arguments, parts_out)
     argv += ["--out", str(folder), "--seed", str(seed)] + (["--data-dir", str(data_dir)] if data_dir else [])
+    if images is not None and name in IMAGE_FOLDER_PARTS:  # any ImageFolder tree instead of Flowers-17
+        argv += ["--images", str(images)]
+        needs = tuple(need for need in needs if need != "flowers17")
     result = {
         "name": name,
         "heading": heading,

@@ -64,6 +64,15 @@ def test_parts_without_their_data_or_torch_are_skipped_with_the_reason(tmp_path)
     (tmp_path / "cifar10" / "cifar-10-batches-py").mkdir(parents=True)
     assert parts.skip_reason(("torch", "cifar10"), tmp_path) is None
     assert parts.skip_reason((), None) is None
+    (tmp_path / "tree" / "cifar10" / "train").mkdir(parents=True)  # the ImageFolder form of CIFAR-10
+    assert parts.skip_reason(("torch", "cifar10"), tmp_path / "tree") is None
+
+
+def test_the_imagefolder_parts_take_any_tree_given_with_images(tmp_path):
+    pytest.importorskip("torch")
+    result = parts.run_part("imagefolder", tmp_path, None, 0, True, {}, images=tmp_path / "nowhere")
+    assert result["command"].endswith(f"--images {tmp_path / 'nowhere'}")  # no flowers17 needed, none used
+    assert result["status"] == "failed" and "nowhere: no such folder" in result["reason"]
 
 
 def test_a_part_uses_another_parts_model_only_when_that_part_made_one(tmp_path):

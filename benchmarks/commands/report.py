@@ -10,6 +10,7 @@ others still run. When Chromium is installed, the page is opened headless at the
 number of images that loaded is checked and printed.
 
 `--quick` gives every command fewer epochs: a preview of the page in minutes, not the results.
+`--images DIR` gives the imagefolder and finetune parts another ImageFolder tree than Flowers-17.
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ from ..html_page import check_render, write_page
 from ..parts import PARTS, run_part
 
 
-def run(*, out: Path, data_dir: Path | None, seed: int, quick: bool, parts: list[str] | None) -> int:
+def run(
+    *,
+    out: Path,
+    data_dir: Path | None,
+    seed: int,
+    quick: bool,
+    parts: list[str] | None,
+    images: Path | None = None,
+) -> int:
     """Run the parts, write the page and metrics.json; exit status 1 when a part failed or the page
-    did not render with every image."""
+    did not render with every image. `images`: an ImageFolder tree for the imagefolder and finetune
+    parts instead of Flowers-17."""
     names = parts or list(PARTS)
     out.mkdir(parents=True, exist_ok=True)
     parts_out = {name: str(out / name) for name in PARTS}
@@ -36,7 +46,7 @@ def run(*, out: Path, data_dir: Path | None, seed: int, quick: bool, parts: list
         for name in bar:
             bar.set_postfix_str(name)
             message(f"[{name}] {PARTS[name][0]}")
-            results.append(run_part(name, out, data_dir, seed, quick, parts_out))
+            results.append(run_part(name, out, data_dir, seed, quick, parts_out, images))
             if results[-1]["status"] != "ok":
                 message(f"[{name}] {results[-1]['status']}: {results[-1]['reason']}")
     index = write_page(out, results, quick=quick)
