@@ -78,4 +78,3 @@ def run(
         trained = r.get("trained_parameters", r["parameters"])
         timing = f"{r['epochs']} | {r['train_seconds']:.1f}"
         print(f"| {r['model']} | {trained:,} | {timing} | {r['test_accuracy']:.4f} |")
-    message(f"wrote the checkpoints, curves and metrics.json to {out}")

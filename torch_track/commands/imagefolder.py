@@ -49,4 +49,3 @@ def run(
         f"{summary['train_seconds']:.1f} s"
     )
     print(f"valid accuracy {summary['valid_accuracy']:.4f}, test accuracy {summary['test_accuracy']:.4f}")
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")

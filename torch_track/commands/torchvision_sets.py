@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinygrad_hw.app.cache import cache_dir
-from tinygrad_hw.app.cli import message
 
 from ..cifar import cifar_root, train_cifar
 from ..common import pick_device, save_run
@@ -46,4 +45,3 @@ def _finish(task, out, device, epochs, model, history, details):
     images, seconds = details["train_images"], details["train_seconds"]
     print(f"{task} ({device}): {epochs} epochs on {images} images in {seconds:.1f} s")
     print(f"valid accuracy {history['valid_accuracy'][-1]:.4f}, test accuracy {details['test_accuracy']:.4f}")
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")
