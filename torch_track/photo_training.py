@@ -61,9 +61,8 @@ def pretrained_squeezenet(weights_file: Path) -> nn.Module:
     try:
         model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
     except Exception as error:
-        raise UserError(
-            f"{weights_file}: not SqueezeNet 1.1 weights ({str(error).splitlines()[0]})"
-        ) from None
+        reason = (str(error).splitlines() or [type(error).__name__])[0]  # an empty file: EOFError()
+        raise UserError(f"{weights_file}: not SqueezeNet 1.1 weights ({reason})") from None
     return model
 
 
