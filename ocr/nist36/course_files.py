@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
+import scipy.sparse
 
 from tinygrad_hw.app.arrays import checked_numbers, checked_pixels
 from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.isolated import ReadingFailed, read_in_child
 
 from .layout import CLASS_NAMES, PIXELS, SPLITS, Split
 
@@ -73,13 +75,23 @@ def load_images(path: Path) -> np.ndarray:
 
 
 def _read_mat(path):
+    """The named arrays of a `.mat` file, read by scipy in a child process (`read_in_child`): a
+    damaged file can crash scipy's compiled reader, and that must be one line, not the end."""
+    if not Path(path).exists():
+        raise DataError(f"{path}: missing")
     try:
-        return scipy.io.loadmat(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing") from None
-    except Exception as error:  # scipy raises several types for truncated or foreign files
-        reason = (str(error).splitlines() or [type(error).__name__])[0]
-        raise DataError(f"{path}: not a readable MATLAB .mat file ({reason})") from None
+        return read_in_child(_mat_arrays, path)
+    except ReadingFailed as error:
+        raise DataError(f"{path}: not a readable MATLAB .mat file ({error})") from None
+
+
+def _mat_arrays(path) -> dict[str, np.ndarray]:
+    contents = scipy.io.loadmat(path)
+    return {
+        key: value.toarray() if scipy.sparse.issparse(value) else np.asarray(value)
+        for key, value in contents.items()
+        if not key.startswith("__")
+    }
 
 
 def _pick(contents, path, kind, split=None):
