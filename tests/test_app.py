@@ -136,3 +136,18 @@ def test_an_option_of_the_top_level_before_a_verb_without_it_is_one_line():
 def test_the_cache_folder_follows_its_environment_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path))
     assert cache_dir() == tmp_path
+
+
+def test_running_out_of_memory_or_an_interrupt_is_one_line(capsys):
+    from tinygrad_hw.app.cli import run_command
+
+    def raises(error):
+        def main(argv):
+            raise error
+
+        return main
+
+    assert run_command(raises(MemoryError())) == 2  # was a traceback (--hidden 1000000000)
+    assert capsys.readouterr().err.startswith("error: not enough memory for this run")
+    assert run_command(raises(KeyboardInterrupt())) == 130
+    assert capsys.readouterr().err.count("\n") == 1
