@@ -15,6 +15,7 @@ from skimage import transform
 from ocr.letters import to_gray
 from ocr.nist36 import SIDE, load_images, stored
 from ocr.photos import load_image
+from tinygrad_hw.app.arrays import checked_numbers, checked_pixels
 from tinygrad_hw.app.cli import UserError
 from tinygrad_hw.app.files import load_arrays
 
@@ -22,7 +23,8 @@ from .autoencoder import CODE_SIZE
 
 
 def read_rows(paths) -> np.ndarray:
-    """Rows of 1024 values in [0, 1] (NIST36 layout) from image files or NIST36 .mat files."""
+    """Rows of 1024 values in [0, 1] (NIST36 layout) from image files or NIST36 .mat files, each
+    checked by the project's one pixel check (a NaN, a 0..255 file, no rows: one line naming it)."""
     rows = []
     for path in map(Path, paths):
         if not path.exists():
@@ -31,7 +33,7 @@ def read_rows(paths) -> np.ndarray:
             rows.append(load_images(path))
         else:
             image = transform.resize(to_gray(load_image(path)), (SIDE, SIDE), anti_aliasing=True)
-            rows.append(stored(image)[None])
+            rows.append(checked_pixels(stored(image)[None], path))
     return np.concatenate(rows).astype(np.float32)
 
 
@@ -40,4 +42,4 @@ def load_codes(path: Path) -> np.ndarray:
     codes = load_arrays(path).get("codes")
     if codes is None or codes.ndim != 2 or codes.shape[1] != CODE_SIZE:
         raise UserError(f"{path}: expected a 'codes' array of N x {CODE_SIZE} (written by encode)")
-    return codes.astype(np.float32)
+    return checked_numbers(codes, path, "codes").astype(np.float32)

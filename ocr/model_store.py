@@ -4,8 +4,9 @@ A model is stored in the project's one checkpoint format, with its name (`mlp` o
 options in the info. Candidates for reading are the checkpoints `python -m ocr train` wrote under
 `runs/` (in the current folder) and those in the model cache (`~/.cache/tinygrad_hw/models`, or
 `$TINYGRAD_HW_CACHE/models`). Models trained on real handwriting (NIST36) beat models trained on
-the embedded default, the CNN beats the MLP, and then the higher test accuracy wins. Loading never
-trains: when there is no model, the command that needs one calls `train_default` and says so.
+the embedded default, the CNN beats the MLP, and then the higher test accuracy wins; a candidate
+that cannot be loaded (empty, truncated, foreign) is skipped with one line saying why. Loading
+never trains: when there is no model, the command that needs one calls `train_default` and says so.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ def load_model(path: Path) -> tuple[str, dict, dict]:
         name = info.get("model")
         if name is None:
             raise UserError(f"{path}: not a checkpoint written by `python -m ocr train`")
-        if name not in MODELS:
+        if not isinstance(name, str) or name not in MODELS:
             raise UserError(f"{path}: unknown model {name!r} (known: {', '.join(MODELS)})")
-        return initial_params(name, np.random.default_rng(0), **info)
+        try:
+            return initial_params(name, np.random.default_rng(0), **info)
+        except UserError as error:
+            raise UserError(f"{path}: {error}") from None
 
     params, info = load_checkpoint(path, expected)
     return info["model"], params, info
@@ -59,12 +63,17 @@ def candidates() -> list[Path]:
 
 
 def _rank(path):
+    """How good a candidate is, or None (said in one line) when it cannot be loaded."""
     try:
         name, _, info = load_model(path)
-    except UserError:
+    except UserError as error:
+        message(f"skipping the model {error}")
         return None
     real_data = str(info.get("data", "")).startswith("NIST36")
-    return (real_data, _MODEL_RANK.get(name, -1), info.get("test_accuracy", 0.0))
+    accuracy = info.get("test_accuracy", 0.0)
+    if not isinstance(accuracy, (int, float)) or not np.isfinite(accuracy):
+        accuracy = 0.0
+    return (real_data, _MODEL_RANK.get(name, -1), accuracy)
 
 
 def best_checkpoint() -> Path | None:

@@ -21,6 +21,7 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
+from tinygrad_hw.app.cli import UserError
 
 from .nist36 import CLASS_NAMES, PIXELS, SIDE
 
@@ -95,6 +96,13 @@ def initial_params(name, rng, /, **settings) -> dict:
     return model.init(rng, **model_options(name, settings))
 
 
+MAX_HIDDEN = 10_000  # hidden units of the mlp: far more than 1024 inputs and 36 classes can use
+
+
 def model_options(name, settings: dict) -> dict:
-    """The entries of `settings` that are options of model `name`."""
-    return {key: settings[key] for key in MODELS[name].options if key in settings}
+    """The entries of `settings` that are options of model `name`, checked (UserError)."""
+    options = {key: settings[key] for key in MODELS[name].options if key in settings}
+    hidden = options.get("hidden")
+    if hidden is not None and not (type(hidden) is int and 1 <= hidden <= MAX_HIDDEN):
+        raise UserError(f"hidden units must be a whole number from 1 to {MAX_HIDDEN:,}, got {hidden!r}")
+    return options

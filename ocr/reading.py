@@ -9,6 +9,9 @@ Each crop is made to look like the training data: the ink is thinned to its skel
 again with the stroke width NIST36 characters have at 32 x 32 (so a fine pen and a marker read the
 same), padded to a square, shrunk so its longer side is 22 px, centred in a white 32 x 32 box,
 and stored transposed, as the NIST36 rows are.
+
+Before all that, a page written light on dark, or photographed sideways or upside down, is
+detected and read the right way (`ocr.orientation`), and the reading says so.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import NamedTuple
 import numpy as np
 from skimage import morphology, transform
 
-from .letters import locate_letters
+from .letters import locate_letters, to_gray
 from .nist36 import CLASS_NAMES, PIXELS, SIDE, stored
+from .orientation import best_turn, looks_inverted
 
 CHAR_SIDE = 24  # the side of the square a character is fitted into, in the 32 x 32 box
 STROKE = 3.25  # stroke width there: these two make crops match the stand-in (22 px, 3.1 px medians)
@@ -124,22 +128,47 @@ def _normalised(ink):
 
 
 class Reading(NamedTuple):
-    """What reading a photo found: the text, the character boxes, their crops as NIST36 rows, and
-    the character predicted for each box."""
+    """What reading a photo found: the text, the character boxes, their crops as NIST36 rows, the
+    character predicted for each box; how the page was read (`turns`: quarter turns
+    counterclockwise, as np.rot90, applied to the photo; `inverted`: tones reversed) and a line
+    saying so for each (`notes`). Boxes are in the pixels of the photo so turned."""
 
     text: str
     boxes: np.ndarray
     rows: np.ndarray
     predicted: list[str]
+    turns: int = 0
+    inverted: bool = False
+    notes: tuple[str, ...] = ()
 
 
-def read(image, classify) -> Reading:
+_TURNED = {1: "turned a quarter clockwise", 2: "upside down", 3: "turned a quarter counterclockwise"}
+
+
+def read(image, classify, orient=True) -> Reading:
     """The text of a photo, one line per text line, with what the figures need.
 
     `classify(rows) -> scores` gives each crop (a row of 1024 in the NIST36 storage) a score per
-    class, A-Z then 0-9: a model's logits or probabilities.
+    class, A-Z then 0-9: a model's logits or probabilities. With `orient`, a page that looks
+    written light on dark is read with its tones reversed, and one that reads better turned by
+    90, 180 or 270 degrees is read turned (see `ocr.orientation`); `notes` says so.
     """
-    letters = locate_letters(image)
+    gray = to_gray(image)
+    inverted = orient and looks_inverted(gray)
+    notes = []
+    if inverted:
+        gray = 1 - gray
+        notes.append("the page looks written light on dark: read with its tones reversed")
+    reading = _read_page(gray, classify)
+    turns = best_turn(reading.boxes, reading.rows, classify) if orient else 0
+    if turns:
+        reading = _read_page(np.rot90(gray, turns), classify)
+        notes.append(f"the page looks {_TURNED[turns]}: read it turned back")
+    return reading._replace(turns=turns, inverted=inverted, notes=tuple(notes))
+
+
+def _read_page(gray, classify) -> Reading:
+    letters = locate_letters(gray)
     boxes = letters.boxes
     if len(boxes) == 0:
         return Reading("", boxes, np.zeros((0, PIXELS), np.float32), [])

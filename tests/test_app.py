@@ -113,14 +113,19 @@ def _parser(calls):
     return command_parser("prog", "a test command", verbs, default=default)
 
 
-def test_a_verb_gets_its_options_as_keyword_arguments(monkeypatch):
+def test_a_verb_gets_its_options_as_keyword_arguments(monkeypatch, tmp_path):
     monkeypatch.delenv("TINYGRAD_HW_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
     calls = []
     run_verb(_parser(calls), ["train", "--epochs", "5", "--seed", "2"])
     run_verb(_parser(calls), ["--quick"])
     run_verb(_parser(calls), [])
     assert calls[0]["epochs"] == 5 and calls[0]["seed"] == 2 and calls[0]["data_dir"] is None
-    assert str(calls[0]["out"]) == "runs/x" and calls[1:] == [{"quick": True}, {"quick": False}]
+    assert calls[1:] == [{"quick": True}, {"quick": False}]
+    # the verb wrote into a fresh sibling of runs/x, which then became runs/x
+    staging = calls[0]["out"]
+    assert staging.parent == (tmp_path / "runs").resolve() and staging.name.startswith(".x.")
+    assert not staging.exists() and (tmp_path / "runs" / "x" / ".run.json").is_file()
 
 
 def test_an_option_of_the_top_level_before_a_verb_without_it_is_one_line():
@@ -131,3 +136,18 @@ def test_an_option_of_the_top_level_before_a_verb_without_it_is_one_line():
 def test_the_cache_folder_follows_its_environment_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path))
     assert cache_dir() == tmp_path
+
+
+def test_running_out_of_memory_or_an_interrupt_is_one_line(capsys):
+    from tinygrad_hw.app.cli import run_command
+
+    def raises(error):
+        def main(argv):
+            raise error
+
+        return main
+
+    assert run_command(raises(MemoryError())) == 2  # was a traceback (--hidden 1000000000)
+    assert capsys.readouterr().err.startswith("error: not enough memory for this run")
+    assert run_command(raises(KeyboardInterrupt())) == 130
+    assert capsys.readouterr().err.count("\n") == 1

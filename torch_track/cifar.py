@@ -29,7 +29,7 @@ import torch
 import torchvision
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.cli import UserError, first_line
 from tinygrad_hw.app.files import save_figure
 
 from . import cifar_recipe as recipe
@@ -91,10 +91,16 @@ class BatchUnpickler(pickle.Unpickler):
 
 
 def read_pickle(path: Path):
+    """A batch file's content, built as data only (BatchUnpickler), or one line saying why not."""
     try:
-        return BatchUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
-    except Exception as error:
-        raise UserError(f"{path}: not a CIFAR-10 python batch ({error})") from None
+        content = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{path}: unreadable ({error.strerror or error})") from None
+    try:
+        return BatchUnpickler(io.BytesIO(content), encoding="latin1").load()
+    except Exception as error:  # a refused name, or bytes that are no pickle
+        reason = first_line(error)
+        raise UserError(f"{path}: not a CIFAR-10 python batch ({reason}); nothing in it was run") from None
 
 
 def _field(batch, key, path):

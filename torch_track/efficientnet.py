@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.cli import UserError, first_line, message
 
 from .common import adamw, run_summary, seed_everything, train
 from .image_folders import IMAGENET_MEAN, IMAGENET_STD
@@ -56,9 +56,7 @@ def pretrained_efficientnet(model_class, weights_file: Path) -> nn.Module:
     try:
         model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
     except Exception as error:
-        raise UserError(
-            f"{weights_file}: not EfficientNet-Lite0 weights ({str(error).splitlines()[0]})"
-        ) from None
+        raise UserError(f"{weights_file}: not EfficientNet-Lite0 weights ({first_line(error)})") from None
     return model.eval()
 
 

@@ -30,7 +30,7 @@ from ocr.nist36 import Split, load_synthetic
 from ocr.photos import labelled_photos
 from ocr.reading import read
 from ocr.scoring import error_rates
-from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.cli import UserError, first_line, message
 
 PER_CLASS = 2000  # at most this many rows of each class
 GLYPHS_PER_CLASS = 300  # embedded default glyphs mixed into the training split, per class
@@ -38,8 +38,14 @@ GLYPHS_PER_CLASS = 300  # embedded default glyphs mixed into the training split,
 
 def emnist_rows(root) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows in the NIST36 layout, NIST36 class indices, byclass row numbers) of digits and capitals."""
-    data = torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)
+    try:
+        data = torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)
+    except Exception as error:  # torchvision raises several types for missing or foreign files
+        reason = first_line(error)
+        raise UserError(f"the EMNIST byclass test files are not readable ({reason})") from None
     labels = data.targets.numpy()
+    if data.data.ndim != 3 or tuple(data.data.shape[1:]) != (28, 28) or len(labels) != len(data.data):
+        raise UserError(f"the EMNIST images are {tuple(data.data.shape)} with {len(labels)} labels")
     keep = np.flatnonzero(labels < 36)
     images = data.data.numpy()[keep].astype(np.float32) / 255
     rows = 1 - np.pad(images, ((0, 0), (2, 2), (2, 2))).reshape(len(keep), -1)

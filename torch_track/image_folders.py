@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.cli import UserError, first_line, message
 
 SPLIT_FOLDERS = {"train": ("train",), "valid": ("val", "valid", "validation"), "test": ("test",)}
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -122,7 +122,7 @@ def decode_split(dataset: torchvision.datasets.ImageFolder, side: int):
         try:
             images.append(square(dataset.loader(path), side))
         except UNREADABLE as error:
-            message(f"skipped {path}: not a readable image ({str(error).splitlines()[0]})")
+            message(f"skipped {path}: not a readable image ({first_line(error)})")
             skipped.append(str(path))
             continue
         labels.append(label)

@@ -11,16 +11,33 @@ from pathlib import Path
 import torchvision
 from torch.utils.data import DataLoader
 
+from tinygrad_hw.app.cli import UserError, first_line
+
 from .cnn import CharCNN
 from .common import adamw, evaluate, held_out_loaders, seed_everything, train
+
+
+def read_mnist(root: Path, train: bool, transform=None):
+    """torchvision's MNIST from the prepared root, checked: 28 x 28 images, as many labels, 0 to 9."""
+    split = "training" if train else "test"
+    try:
+        data = torchvision.datasets.MNIST(root, train=train, transform=transform, download=False)
+    except Exception as error:  # torchvision raises several types for missing or foreign files
+        reason = first_line(error)
+        raise UserError(f"the MNIST {split} files are not readable ({reason})") from None
+    if data.data.ndim != 3 or tuple(data.data.shape[1:]) != (28, 28) or len(data.data) == 0:
+        raise UserError(f"the MNIST {split} images are {tuple(data.data.shape)}, not N x 28 x 28")
+    if len(data.targets) != len(data.data) or not bool(((data.targets >= 0) & (data.targets < 10)).all()):
+        raise UserError(f"the MNIST {split} labels are not one class from 0 to 9 per image")
+    return data
 
 
 def train_mnist(root: Path, *, epochs, device, seed):
     """Train the CNN with AdamW (its learning rate on a cosine schedule); the model, its history,
     and its run's details with the test results."""
     to_tensor = torchvision.transforms.ToTensor()
-    full = torchvision.datasets.MNIST(root, train=True, transform=to_tensor, download=False)
-    test = torchvision.datasets.MNIST(root, train=False, transform=to_tensor, download=False)
+    full = read_mnist(root, True, to_tensor)
+    test = read_mnist(root, False, to_tensor)
     seed_everything(seed)
     loaders = held_out_loaders(full, seed, 128, 1024)
     model = CharCNN(classes=10, channels=(32, 64), side=28, invert=False).to(device)

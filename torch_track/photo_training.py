@@ -20,7 +20,7 @@ import torch
 import torchvision
 from torch import nn
 
-from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.cli import UserError, first_line
 
 from .cnn import PhotoConvNet
 from .common import adamw, run_summary, seed_everything, train
@@ -71,9 +71,8 @@ def pretrained_squeezenet(weights_file: Path) -> nn.Module:
     try:
         model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
     except Exception as error:
-        raise UserError(
-            f"{weights_file}: not SqueezeNet 1.1 weights ({str(error).splitlines()[0]})"
-        ) from None
+        reason = first_line(error)  # an empty file: EOFError()
+        raise UserError(f"{weights_file}: not SqueezeNet 1.1 weights ({reason})") from None
     return model
 
 

@@ -69,5 +69,4 @@ def run(*, out: Path, data_dir: Path | None, seed: int, epochs: int, limit: int 
           f"training {train_seconds:.0f} s for {epochs} epochs")  # fmt: skip
     save_checkpoint(out / "model.npz", {"params": params, "state": state}, {"model": "cifarnet-engine"})
     write_json(out / "metrics.json", metrics)
-    message(f"wrote {out / 'metrics.json'} and model.npz")
     return metrics

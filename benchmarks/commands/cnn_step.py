@@ -38,4 +38,3 @@ def run(
         cnn_step.print_row(result, header=len(results) == 1)
     message(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     write_json(out / "metrics.json", {"configs": results, "kept_freed_memory": tuned, "seed": seed})
-    message(f"wrote {out / 'metrics.json'}")

@@ -18,7 +18,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ocr.nist36 import load_dataset
-from tinygrad_hw.app.cli import message
 from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
 from tinygrad_hw.app.memory import keep_freed_memory
 
@@ -63,5 +62,4 @@ def run(*, out: Path, data_dir: Path | None, seed: int, quick: bool = False) -> 
     report = figures.markdown(results)
     write_bytes_atomic(out / "report.md", report.encode())
     print(report)
-    message(f"wrote results.json, report.md and figures to {out}")
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygrad_hw.app.cli import message, note_unused_data_dir
+from tinygrad_hw.app.cli import note_unused_data_dir
 from tinygrad_hw.app.files import write_json
 
 from .. import hvp_cost
@@ -21,4 +21,3 @@ def run(*, out: Path, data_dir: Path | None, seed: int, repeats: int) -> None:
     worst = max(row["ratio"] for row in rows)
     print(f"- {'met' if worst <= 3 else '**NOT met**'}: hvp <= 3x one gradient (worst {worst:.2f})")
     write_json(out / "metrics.json", {"rows": rows, "target": 3.0, "met": worst <= 3, "seed": seed})
-    message(f"wrote {out / 'metrics.json'}")

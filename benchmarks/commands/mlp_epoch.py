@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import message, note_unused_data_dir
+from tinygrad_hw.app.cli import note_unused_data_dir
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.app.memory import keep_freed_memory
 
@@ -61,7 +61,6 @@ def run(
     }
     write_json(out / "metrics.json", metrics)
     save_figure(out / "ratios.png", mlp_ratio_figure(table))
-    message(f"wrote {out / 'metrics.json'} and ratios.png")
 
 
 def _overhead_line(overhead):

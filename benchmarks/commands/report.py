@@ -60,7 +60,6 @@ def run(
         print("render check: Chromium is not installed (Debian: apt install chromium); not checked")
     else:
         print(f"render check (headless Chromium): {render['loaded']} of {render['images']} images loaded")
-    message(f"wrote {index}")
     failed = [r["name"] for r in results if r["status"] == "failed"]
     if failed or (render is not None and render["loaded"] != render["images"]):
         return 1

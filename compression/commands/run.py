@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocr.nist36 import load_dataset
-from tinygrad_hw.app.cli import message
 
 from ..autoencoder import CODE_SIZE
 from ..experiment import compare, save_comparison
@@ -30,4 +29,3 @@ def run(*, data_dir: Path | None, out: Path, seed: int, epochs: int, lr: float, 
     )
     for p in metrics["rate_distortion"]:
         print(f"  {p['method']:20s} {p['setting']:12s} {p['bytes']:7.1f} bytes  {p['psnr']:6.2f} dB")
-    message(f"wrote autoencoder.npz, metrics.json and figures to {out}")

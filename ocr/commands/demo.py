@@ -3,7 +3,8 @@
 Without data it trains the OCR model on the embedded default (unless one is already trained),
 writes a page of handwriting-like text whose content it knows, reads it, and prints the text
 and its character error rate. With a data dir it trains on the real NIST36 data and reads the
-sample photos in `<data dir>/images` instead, scoring each against the text beside it.
+sample photos in `<data dir>/images` instead, scoring each against the text beside it (a data dir
+without that folder is an error, not a quiet fall back to the generated page).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_hw.app.cli import message
+from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.files import write_json
 
 from ..model_store import classifier, load_model
@@ -25,7 +26,12 @@ from .read import evaluate_photos, model_for_reading, photos_to_evaluate, write_
 
 def run(*, model: Path | None, data_dir: Path | None, out: Path, seed: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    if data_dir is not None and (data_dir / "images").is_dir():
+    if data_dir is not None:
+        if not (data_dir / "images").is_dir():
+            raise UserError(
+                f"{data_dir / 'images'}: no such folder; with a data folder the demo reads the sample "
+                "photos there (without --data-dir or $TINYGRAD_HW_DATA it reads a generated page)"
+            )
         message(f"reading the sample photos in {data_dir / 'images'}")
         photos = photos_to_evaluate(data_dir / "images")
         evaluate_photos(photos, model_for_reading(model, data_dir, seed), out)
@@ -55,4 +61,3 @@ def run(*, model: Path | None, data_dir: Path | None, out: Path, seed: int) -> N
         "seconds": seconds,
     }
     write_json(out / "metrics.json", metrics)
-    message(f"wrote page_boxes.png, page_crops.png and metrics.json to {out}")

@@ -17,39 +17,64 @@ from ..reading import read
 from ..scoring import overall, score_photos
 
 
-def run_read(*, images: list[Path], model: Path | None, data_dir: Path | None, out: Path, seed: int) -> None:
+def run_read(*, images: list[Path], model: Path | None, data_dir: Path | None, out: Path, seed: int) -> int:
     """Print the text of each image (a header line each when there are several); a bad image is
-    one line on stderr, the others are still read, and the exit status is then 2."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = model_for_reading(model, data_dir, seed)
-    classify = classifier(*load_model(path)[:2])
-    results, failures = [], 0
+    one line on stderr, the others are still read, and the exit status is then 2. When no image
+    could be read, nothing is written."""
+    images = [Path(p) for p in images]
+    pixels_of, problems = {}, []
     for image_path in images:
         try:
-            pixels = load_image(image_path)
+            pixels_of[image_path] = load_image(image_path)
         except UserError as error:
-            message(f"error: {error}")
-            failures += 1
-            continue
+            problems.append(error)
+    if not pixels_of and len(images) == 1:
+        raise problems[0]
+    for problem in problems:
+        message(f"error: {problem}")
+    if not pixels_of:
+        raise UserError(f"none of the {len(images)} images could be read; nothing was written")
+    path = model_for_reading(model, data_dir, seed)
+    classify = classifier(*load_model(path)[:2])
+    stems = figure_stems(list(pixels_of))
+    results = []
+    for image_path, pixels in pixels_of.items():
         start = time.perf_counter()
         reading = read(pixels, classify)
         seconds = time.perf_counter() - start
+        for note in reading.notes:
+            message(f"{image_path}: {note}")
         if len(images) > 1:
             print(f"== {image_path} ==")
         print(reading.text, flush=True)
-        write_figures(out, Path(image_path).stem, pixels, reading)
+        write_figures(out, stems[image_path], pixels, reading)
         results.append(
             {
                 "image": str(image_path),
                 "text": reading.text,
                 "characters": len(reading.boxes),
                 "seconds": seconds,
+                "figures": stems[image_path],
+                "notes": list(reading.notes),
             }
         )
-    write_json(out / "metrics.json", {"model": str(path), "images": results})
-    message(f"wrote boxes and crops figures and metrics.json to {out}")
-    if failures:
-        raise SystemExit(2)
+    failed = [str(p) for p in images if p not in pixels_of]
+    write_json(out / "metrics.json", {"model": str(path), "images": results, "unreadable": failed})
+    return 2 if failed else 0
+
+
+def figure_stems(paths: list[Path]) -> dict[Path, str]:
+    """A distinct file-name stem for each image's figures: its own stem, followed by -2, -3, ...
+    when two inputs share one (photo.jpg and photo.png, or a/scan.jpg and b/scan.jpg)."""
+    stems, taken = {}, set()
+    for path in paths:
+        stem, count = path.stem, 1
+        while stem in taken:
+            count += 1
+            stem = f"{path.stem}-{count}"
+        taken.add(stem)
+        stems[path] = stem
+    return stems
 
 
 def run_eval(
@@ -97,8 +122,12 @@ def evaluate_photos(photos, model_path: Path, out: Path) -> float:
         return readings[-1].text
 
     scores = score_photos(read_text, photos)
-    for (file_name, pixels, _), reading in zip(photos, readings):
-        write_figures(out, Path(file_name).stem, pixels, reading)
+    stems = figure_stems([Path(file_name) for file_name, _, _ in photos])
+    for (file_name, pixels, _), reading, score in zip(photos, readings, scores):
+        for note in reading.notes:
+            message(f"{file_name}: {note}")
+        write_figures(out, stems[Path(file_name)], pixels, reading)
+        score["notes"] = list(reading.notes)
     total = overall(scores)
     print(f"model: {model_path} ({name})")
     print("| image | CER | errors / characters | seconds |")
@@ -114,6 +143,8 @@ def evaluate_photos(photos, model_path: Path, out: Path) -> float:
 
 
 def write_figures(out: Path, stem: str, pixels, reading) -> None:
-    """The photo with its boxes and predictions, and the crops the classifier saw."""
-    save_figure(out / f"{stem}_boxes.png", figures.boxes(pixels, reading.boxes, reading.predicted))
+    """The photo with its boxes and predictions (turned as it was read), and the crops the
+    classifier saw."""
+    page = np.rot90(pixels, reading.turns) if reading.turns else pixels
+    save_figure(out / f"{stem}_boxes.png", figures.boxes(page, reading.boxes, reading.predicted))
     save_figure(out / f"{stem}_crops.png", figures.crops(reading.rows, reading.predicted))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_hw import nn
-from tinygrad_hw.app.cli import UserError, message
+from tinygrad_hw.app.cli import UserError
 from tinygrad_hw.app.figures import training_curves
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.app.training import TrainingDiverged
@@ -40,9 +40,9 @@ def run(
     config = {**DEFAULTS[model], **{k: v for k, v in given.items() if v is not None}}
     if not 0 <= momentum < 1:
         raise UserError(f"--momentum must be in [0, 1), got {momentum}")
+    options = model_options(model, {"hidden": hidden})
     out.mkdir(parents=True, exist_ok=True)  # fail now, not after training
     splits, source = load_dataset(data_dir, seed=seed)
-    options = model_options(model, {"hidden": hidden})
 
     def train(rate, description):
         return train_model(
@@ -105,7 +105,6 @@ def run(
         print(f"learning-rate sweep (final validation accuracy): {accs}; best lr {sweep['best_lr']:g}")
     pairs = ", ".join(f"{t}->{p} ({c})" for t, p, c in most_confused(confusion, 5))
     print(f"most confused on test: {pairs}")
-    message(f"wrote {out / CHECKPOINT}, metrics.json and figures to {out}")
 
 
 def _write_figures(out, name, initial, params, history, splits, confusion, sweep):

@@ -4,7 +4,8 @@ The course ships `nist36_{train,valid,test}.mat` with keys `<split>_data` (N x 1
 row a 32 x 32 image stored transposed: `row.reshape(32, 32).T` is upright) and `<split>_labels`
 (N x 36 one-hot, classes A..Z then 0..9), sorted by class. Some copies use the layout
 `data1/nist36_<split>_set1.mat` or `data2/nist36_<split>_set2.mat` instead. Every file is checked
-as it is read, and a missing, truncated or foreign file is reported in one line naming it.
+as it is read (`tinygrad_hw.app.arrays`: numbers, finite, not empty, grey levels in [0, 1]), and a
+missing, truncated or foreign file, or one on another scale (0..255), is one line naming it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
+import scipy.sparse
 
+from tinygrad_hw.app.arrays import checked_numbers, checked_pixels
 from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.isolated import ReadingFailed, read_in_child
 
 from .layout import CLASS_NAMES, PIXELS, SPLITS, Split
 
@@ -71,12 +75,23 @@ def load_images(path: Path) -> np.ndarray:
 
 
 def _read_mat(path):
+    """The named arrays of a `.mat` file, read by scipy in a child process (`read_in_child`): a
+    damaged file can crash scipy's compiled reader, and that must be one line, not the end."""
+    if not Path(path).exists():
+        raise DataError(f"{path}: missing")
     try:
-        return scipy.io.loadmat(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing") from None
-    except Exception as error:  # scipy raises several types for truncated or foreign files
+        return read_in_child(_mat_arrays, path)
+    except ReadingFailed as error:
         raise DataError(f"{path}: not a readable MATLAB .mat file ({error})") from None
+
+
+def _mat_arrays(path) -> dict[str, np.ndarray]:
+    contents = scipy.io.loadmat(path)
+    return {
+        key: value.toarray() if scipy.sparse.issparse(value) else np.asarray(value)
+        for key, value in contents.items()
+        if not key.startswith("__")
+    }
 
 
 def _pick(contents, path, kind, split=None):
@@ -92,14 +107,15 @@ def _pick(contents, path, kind, split=None):
 
 
 def _checked_images(path, data) -> np.ndarray:
+    """N x 1024 grey levels in [0, 1] (the shared check: numbers, finite, not empty, in range)."""
+    data = _as_data_error(checked_numbers, data, path, "images")
     if data.ndim != 2 or data.shape[1] != PIXELS:
         raise DataError(f"{path}: images must be N x {PIXELS} (32 x 32 each), got shape {data.shape}")
-    if not np.issubdtype(data.dtype, np.number) or not np.all(np.isfinite(data)):
-        raise DataError(f"{path}: the images hold values that are not finite numbers")
-    return np.ascontiguousarray(data, dtype=np.float32)
+    return np.ascontiguousarray(_as_data_error(checked_pixels, data, path, "image values"))
 
 
 def _checked(path, data, labels) -> Split:
+    labels = _as_data_error(checked_numbers, labels, path, "labels")
     if labels.ndim != 2 or labels.shape[1] != len(CLASS_NAMES):
         raise DataError(f"{path}: labels must be N x {len(CLASS_NAMES)} one-hot rows, got {labels.shape}")
     if len(labels) != len(data):
@@ -107,6 +123,13 @@ def _checked(path, data, labels) -> Split:
     if not (np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
         raise DataError(f"{path}: labels are not one-hot (each row must hold a single 1)")
     return Split(data, labels.argmax(axis=1).astype(np.int64))
+
+
+def _as_data_error(check, *args):
+    try:
+        return check(*args)
+    except UserError as error:
+        raise DataError(str(error)) from None
 
 
 # -- the entry point -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from matplotlib.path import Path as GlyphPath
 from matplotlib.textpath import TextPath
 from scipy import ndimage
 
+from tinygrad_hw.app.arrays import checked_pixels
 from tinygrad_hw.app.cache import cache_dir
 from tinygrad_hw.app.cli import message
 from tinygrad_hw.app.files import load_arrays, save_arrays
@@ -122,7 +123,7 @@ def load_synthetic(seed: int = 0) -> dict[str, Split]:
     if path.exists():
         try:
             arrays = load_arrays(path)
-            return {s: Split(arrays[f"{s}_x"], arrays[f"{s}_y"]) for s in SPLITS}
+            return {s: _cached_split(path, arrays, s) for s in SPLITS}
         except Exception:  # a damaged cache is regenerated, not trusted
             message(f"ignoring an unreadable cache file {path}")
     message(f"generating the embedded default dataset (characters from matplotlib's fonts) into {path}")
@@ -132,3 +133,13 @@ def load_synthetic(seed: int = 0) -> dict[str, Split]:
     except OSError as error:
         message(f"could not cache the dataset ({error}); it will be generated again next time")
     return splits
+
+
+def _cached_split(path, arrays, split) -> Split:
+    """One split of the cache file, checked like any data file (a damaged cache is not trusted)."""
+    x = checked_pixels(arrays[f"{split}_x"], path, f"{split} images")
+    y = arrays[f"{split}_y"]
+    classes = np.arange(len(CLASS_NAMES))
+    if x.shape != (SPLIT_SIZES[split], PIXELS) or y.shape != (len(x),) or not np.isin(y, classes).all():
+        raise ValueError(f"{path}: the {split} split is not what the generator writes")
+    return Split(x, y.astype(np.int64))

@@ -41,15 +41,28 @@ def load_checkpoint(path: Path, expected):
     names nothing it knows.
     """
     arrays = _current_layout(load_arrays(path))
-    try:
-        info = json.loads(str(arrays[INFO])) if INFO in arrays else {}
-    except ValueError:
-        raise UserError(f"{path}: its {INFO} is not JSON; not a checkpoint") from None
+    info = _info(path, arrays)
     if OLD_MODEL in arrays:
         info.setdefault("model", str(arrays[OLD_MODEL]))
     template = expected(info)
     leaves = [_checked(path, name, arrays.get(PARAM + name), want) for name, want in named_leaves(template)]
     return tree_unflatten(tree_flatten(template)[1], leaves), info
+
+
+def _info(path, arrays) -> dict:
+    """The checkpoint's info: a JSON object stored as one string, or {} when there is none."""
+    if INFO not in arrays:
+        return {}
+    stored = arrays[INFO]
+    if stored.dtype.kind != "U" or stored.shape != ():
+        raise UserError(f"{path}: its {INFO} is not one JSON string; not a checkpoint")
+    try:
+        info = json.loads(str(stored))
+    except (ValueError, RecursionError):
+        raise UserError(f"{path}: its {INFO} is not JSON; not a checkpoint") from None
+    if not isinstance(info, dict):
+        raise UserError(f"{path}: its {INFO} is not a JSON object; not a checkpoint")
+    return info
 
 
 def named_leaves(tree, prefix="") -> list[tuple[str, object]]:

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from .errors import UserError as UserError  # re-exported: the error every command module raises
+from .errors import first_line as first_line
+from .files import run_contents, run_folder
+
 DATA_ENV = "TINYGRAD_HW_DATA"
-
-
-class UserError(Exception):
-    """A problem with the user's input, reported as one line."""
 
 
 def message(text: str) -> None:
@@ -51,7 +51,17 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
         default=Path(default_out),
         help=f"folder for metrics.json and figures (default: {default_out})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
+
+
+MAX_SEED = 2**32 - 1  # what every generator the project seeds (numpy, PyTorch) accepts
+
+
+def seed_int(text):
+    value = int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_SEED}, got {text}")
+    return value
 
 
 def positive_int(text):
@@ -96,10 +106,18 @@ class Verb:
     preformatted: bool = False
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's parser, but a bad argument is a UserError (one line, exit status 2, through
+    `run_command`) instead of the usage text and an exit from inside the parser."""
+
+    def error(self, message):
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
 def command_parser(prog: str, description: str, verbs: list[Verb], default: Verb | None = None):
     """The parser of `python -m <package>`: one sub-command per verb. With a `default` verb, the
     command without a verb runs it, and its options are the top level's."""
-    parser = argparse.ArgumentParser(prog=prog, description=description, **_layout(default))
+    parser = OneLineParser(prog=prog, description=description, **_layout(default))
     if default is not None:
         _add_options(parser, default)
     subparsers = parser.add_subparsers(
@@ -148,9 +166,11 @@ def run_verb(parser: argparse.ArgumentParser, argv=None, prepare=None):
     """Parse `argv` and call the chosen verb's function with the options as keyword arguments.
 
     An option the function does not take (one of the top level's, given before a verb that has
-    no such option) is a one-line error, not a traceback."""
+    no such option) is a one-line error, not a traceback. A verb with an `--out` folder writes its
+    run into a fresh folder that replaces `--out` only when the verb returns (`files.run_folder`):
+    an error or an interrupt leaves the previous run as it was."""
     options = vars(parser.parse_args(argv))
-    options.pop("verb", None)
+    verb = options.pop("verb", None)
     run = options.pop("run")
     accepted = inspect.signature(run).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
@@ -160,7 +180,22 @@ def run_verb(parser: argparse.ArgumentParser, argv=None, prepare=None):
         raise UserError(f"{names}: not an option of this verb (options go after the verb)")
     if prepare is not None:
         prepare()
-    return run(**options)
+    if not isinstance(options.get("out"), Path):
+        return run(**options)
+    out, command = options["out"], parser.prog + (f" {verb}" if verb else "")
+    inputs = [p for name, value in options.items() if name != "out" for p in _paths(value)]
+    with run_folder(out, command, inputs) as staging:
+        status = run(**{**options, "out": staging})
+        written = run_contents(staging)
+    shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
+    message(f"wrote {out}: {shown or 'nothing'}")
+    return status
+
+
+def _paths(value):
+    if isinstance(value, Path):
+        return [value]
+    return [v for v in value if isinstance(v, Path)] if isinstance(value, (list, tuple)) else []
 
 
 def run_command(main, argv=None) -> int:
@@ -173,8 +208,11 @@ def run_command(main, argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no partial results were written", file=sys.stderr)
+        print("interrupted; nothing of this run was kept (--out holds the previous run)", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: not enough memory for this run (try smaller sizes or fewer rows)", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2

@@ -2,7 +2,9 @@
 
 The engine's toolkit (`tinygrad_hw.nn`) has the pieces: gradients, `momentum`, `random_batches`,
 `evaluate`. This loop adds what a command needs around them: a tqdm bar on stderr, a per-epoch
-history with the time taken, and a clear error when the loss stops being a finite number.
+history with the time taken, and a clear error when training diverges: the loss stops being a
+finite number, or grows to more than `DIVERGED` times its first value (a saturating model, such
+as a sigmoid network at a huge learning rate, keeps a finite loss while it blows up).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from tqdm import tqdm
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
+
+DIVERGED = 1e3  # a loss this many times larger than the first batch's has diverged
 
 
 class TrainingDiverged(ArithmeticError):
@@ -46,14 +50,16 @@ def fit(
     row. `on_epoch(params)` returns a dict of measurements taken after each epoch. The history has,
     per epoch, `train_loss` per row (`loss_is_sum`: the loss adds up its rows, as a total squared
     error does; otherwise it is their mean), those sums and measurements, and `seconds` so far.
-    Raises TrainingDiverged when the loss stops being finite (numpy's overflow warnings on the way
-    there are silenced: the divergence itself is reported).
+    Raises TrainingDiverged when the loss stops being finite or grows past `DIVERGED` times the
+    first batch's loss (numpy's overflow warnings on the way there are silenced: the divergence
+    itself is reported).
     """
     step = tg.value_and_grad(loss_fn, has_aux=on_batch is not None)
     velocity = nn.momentum_init(params)
     history = {"train_loss": [], "seconds": []}
     start = time.perf_counter()
     rows = len(data[0])
+    first = None
     bar = tqdm(
         total=epochs * rows,
         desc=description,
@@ -75,6 +81,12 @@ def fit(
                     if not np.isfinite(loss):
                         raise TrainingDiverged(
                             f"the loss became {loss} in epoch {epoch + 1}; try a smaller learning rate"
+                        )
+                    first = abs(float(loss)) if first is None else first
+                    if first > 0 and abs(float(loss)) > DIVERGED * first:
+                        raise TrainingDiverged(
+                            f"the loss grew from {first:.4g} to {float(loss):.4g} in epoch {epoch + 1}; "
+                            "try a smaller learning rate"
                         )
                     params, velocity = nn.momentum(params, grads, velocity, epoch_lr, beta)
                     total += float(loss) * (1 if loss_is_sum else len(batch[0]))

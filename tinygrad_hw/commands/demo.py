@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tinygrad_hw import check_grads, nn, softmax_cross_entropy, tanh
-from tinygrad_hw.app.cli import message, note_unused_data_dir
+from tinygrad_hw.app.cli import note_unused_data_dir
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.app.training import train_classifier
 
@@ -98,7 +98,6 @@ def run(
     write_json(out / "metrics.json", metrics)
     save_figure(out / "loss.png", _loss_figure(history))
     save_figure(out / "decision_regions.png", _regions_figure(params, x, y))
-    message(f"wrote {out / 'metrics.json'}, loss.png and decision_regions.png")
     return metrics
 
 

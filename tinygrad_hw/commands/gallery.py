@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from tinygrad_hw import gallery
-from tinygrad_hw.app.cli import UserError, message, note_unused_data_dir
+from tinygrad_hw.app.cli import UserError, note_unused_data_dir
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.graph import graph
 
@@ -61,7 +61,6 @@ def run(*, out: Path, data_dir: Path | None = None, seed: int = 0, steps: int | 
     tape = _logistic_tape(seed)
     tape.draw(out / "tape.png")
     tape.draw(out / "tape.svg")
-    message(f"wrote {out / 'metrics.json'}, losses.png, tape.png and tape.svg")
     return metrics
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 import tinygrad_hw as tg
 from tinygrad_hw import gallery, nn
-from tinygrad_hw.app.cli import message, note_unused_data_dir
+from tinygrad_hw.app.cli import note_unused_data_dir
 from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.profiler import profile
 
@@ -104,7 +104,6 @@ def run(*, out: Path, data_dir: Path | None = None, seed: int = 0, model: str = 
     }  # fmt: skip
     write_json(out / "metrics.json", metrics)
     save_figure(out / "profile.png", _shares_figure(report, f"{model}, batch {batch}, {dtype}"))
-    message(f"wrote {out / 'metrics.json'} and profile.png")
     return metrics
 
 

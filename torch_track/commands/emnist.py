@@ -58,4 +58,3 @@ def run(*, data_dir: Path | None, out: Path, seed: int, epochs: int | None, devi
     for label, rates in reading.items():
         per_image = ", ".join(f"{k} {v:.3f}" for k, v in rates.items() if k != "overall")
         print(f"photo CER, {label}: overall {rates['overall']:.3f} ({per_image})")
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")

@@ -134,4 +134,3 @@ def run(
             f"| {r['model']} | {r['parameters']:,} | {r['trained_parameters']:,} | {r['epochs']} | "
             f"{seconds} | {r['test_accuracy']:.4f} |"
         )
-    message(f"wrote the checkpoints, curves and metrics.json to {out}")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinygrad_hw.app.cli import message
-
 from ..common import pick_device, save_run
 from ..image_folders import dataset_folder, load_image_folders
 from ..photo_training import sides, train_from_scratch
@@ -60,4 +58,3 @@ def run(
         f"{summary['train_seconds']:.1f} s"
     )
     print(f"valid accuracy {summary['valid_accuracy']:.4f}, test accuracy {summary['test_accuracy']:.4f}")
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocr.nist36 import load_dataset
-from tinygrad_hw.app.cli import message
 from tinygrad_hw.app.files import write_json
 
 from ..common import pick_device, save_run, save_state, write_curves
@@ -38,7 +37,6 @@ def run(
     save_run(out, model, history, f"{name}-nist36 (PyTorch)", metrics)
     print(f"{name}-nist36 on {source} ({device})")
     print_table(rows)
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")
 
 
 def run_fc(**options) -> None:
@@ -74,7 +72,6 @@ def run_variants(
     write_json(out / "metrics.json", metrics)
     print(f"resnet-variants on {source} ({device})")
     print_table(rows)
-    message(f"wrote a checkpoint and curves per variant, and metrics.json, to {out}")
 
 
 def print_table(rows):

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from tinygrad_hw.app.cache import cache_dir
-from tinygrad_hw.app.cli import message
 from tinygrad_hw.app.files import write_json
 
 from .. import cifar_recipe
@@ -33,7 +32,6 @@ def _finish(task, out, device, epochs, model, history, details):
     images, seconds = details["train_images"], details["train_seconds"]
     print(f"{task} ({device}): {epochs} epochs on {images} images in {seconds:.1f} s")
     print(f"valid accuracy {history['valid_accuracy'][-1]:.4f}, test accuracy {details['test_accuracy']:.4f}")
-    message(f"wrote model.pt, curves.png and metrics.json to {out}")
 
 
 def run_cifar(
@@ -90,4 +88,3 @@ def run_cifar(
     print("|---|---|")
     for name, accuracy in results["per_class_test_accuracy"].items():
         print(f"| {name} | {accuracy:.3f} |")
-    message(f"wrote model.pt, curves.png, confusion.png, predictions.png and metrics.json to {out}")
