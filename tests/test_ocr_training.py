@@ -84,6 +84,20 @@ def test_distortion_moves_each_image_by_its_own_small_map_and_leaves_blank_paper
     np.testing.assert_allclose(identity, rows, atol=1e-6)
 
 
+def test_resampling_reads_what_scipys_interpolation_over_the_whole_batch_reads():
+    from scipy import ndimage
+
+    from ocr.nist36.augment import resample
+
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 32, 32)).astype(np.float32)
+    y, x = rng.uniform(-2.5, 33.5, (2, 6, 3000))  # inside, on the edges' far side, and far outside
+    y[:, :4], x[:, :4] = [0, 31, 31, 0], [0, 0, 31, 31]  # the corners themselves
+    batch = np.broadcast_to(np.arange(6)[:, None], y.shape)
+    expected = ndimage.map_coordinates(images, np.stack([batch, y, x]), order=1, cval=1.0)
+    np.testing.assert_allclose(resample(images, y, x), expected, atol=1e-6)
+
+
 def test_confusion_matrix_and_most_confused_pairs():
     true = np.array([14, 14, 14, 8, 0])  # O, O, O, I, A
     predicted = np.array([26, 26, 14, 27, 0])  # 0, 0, O, 1, A

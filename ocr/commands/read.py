@@ -96,7 +96,8 @@ def model_for_reading(model: Path | None, data_dir: Path | None, seed: int) -> P
     if best is not None:
         message(f"using the model {best}")
         return best
-    message("no trained model found: training the default CNN first (a few minutes)")
+    how_long = "about a minute" if data_dir is None else "some minutes on 2 cores"
+    message(f"no trained model found: training the default CNN first ({how_long})")
     return train_default(data_dir, seed)
 
 
