@@ -97,10 +97,7 @@ def train(params, state, train_images, train_labels, valid, *, epochs, seed, bat
     opt_state = nn.sgd_momentum_init(params)
     steps_per_epoch = max(1, len(train_labels) // batch)
     total_steps, step = epochs * steps_per_epoch, 0
-    history = {
-        k: []
-        for k in ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "learning_rate", "seconds")
-    }
+    history = recipe.new_history()
     start = time.perf_counter()
     for _ in range(epochs):
         total, correct, seen = 0.0, 0, 0
@@ -120,19 +117,17 @@ def train(params, state, train_images, train_labels, valid, *, epochs, seed, bat
             seen += len(rows)
             if on_step is not None:
                 on_step(len(rows))
-        valid_loss, valid_accuracy = scores(predict(params, state, valid[0]), valid[1])
-        record = {
-            "train_loss": total / seen,
-            "train_accuracy": correct / seen,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_accuracy,
-            "learning_rate": lr,
-            "seconds": time.perf_counter() - start,
-        }
-        for key, value in record.items():
-            history[key].append(value)
+        recipe.record_epoch(
+            history,
+            loss_sum=total,
+            correct=correct,
+            seen=seen,
+            valid=scores(predict(params, state, valid[0]), valid[1]),
+            learning_rate=lr,
+            seconds=time.perf_counter() - start,
+        )
         if on_epoch is not None:
-            on_epoch(record)
+            on_epoch({key: values[-1] for key, values in history.items()})
     return params, state, history
 
 

@@ -244,8 +244,7 @@ def train_cifar(
     )
     steps_per_epoch = max(1, len(labels) // batch)
     total_steps, step = epochs * steps_per_epoch, 0
-    keys = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "learning_rate", "seconds")
-    history = {k: [] for k in keys}
+    history = recipe.new_history()
     start = time.perf_counter()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     images_per_epoch = steps_per_epoch * min(batch, len(labels))
@@ -282,18 +281,17 @@ def train_cifar(
                 seen += len(rows)
                 bar.update(len(rows))
             valid_images, valid_labels = data.splits["valid"]
-            valid_loss, valid_accuracy = scores(predict(model, valid_images, device, precision), valid_labels)
-            measured = {
-                "train_loss": total / seen,
-                "train_accuracy": correct / seen,
-                "valid_loss": valid_loss,
-                "valid_accuracy": valid_accuracy,
-                "learning_rate": lr,
-                "seconds": time.perf_counter() - start,
-            }
-            for key, value in measured.items():
-                history[key].append(value)
-            bar.set_postfix(valid_acc=f"{valid_accuracy:.3f}")
+            valid = scores(predict(model, valid_images, device, precision), valid_labels)
+            recipe.record_epoch(
+                history,
+                loss_sum=total,
+                correct=correct,
+                seen=seen,
+                valid=valid,
+                learning_rate=lr,
+                seconds=time.perf_counter() - start,
+            )
+            bar.set_postfix(valid_acc=f"{valid[1]:.3f}")
     return history
 
 

@@ -69,6 +69,22 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return ((images.astype(np.float32) / 255 - MEAN[:, None, None]) / STD[:, None, None]).astype(np.float32)
 
 
+HISTORY = ("train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "learning_rate", "seconds")
+
+
+def new_history() -> dict[str, list]:
+    """What both frameworks' runs record per epoch: train loss (label-smoothed, on augmented images)
+    and accuracy, valid loss and accuracy (no flip averaging), the learning rate, the seconds."""
+    return {key: [] for key in HISTORY}
+
+
+def record_epoch(history, *, loss_sum, correct, seen, valid, learning_rate, seconds) -> None:
+    """Append one epoch's numbers to `history`; `valid` is (loss, accuracy)."""
+    values = (loss_sum / seen, correct / seen, *valid, learning_rate, seconds)
+    for key, value in zip(HISTORY, values):
+        history[key].append(value)
+
+
 def describe(epochs: int = EPOCHS) -> dict:
     """The recipe's numbers, for metrics.json."""
     return {
