@@ -9,6 +9,7 @@ writes `metrics.json`. CUDA is used when it is available, unless `--device cpu` 
 from __future__ import annotations
 
 import io
+import pickle
 import time
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Subset, random_split
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError
+from tinygrad_hw.app.cli import UserError, first_line
 from tinygrad_hw.app.figures import training_curves
 from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
 
@@ -34,14 +35,30 @@ def save_state(path, model):
     return write_bytes_atomic(path, buffer.getvalue())
 
 
-def load_state(path, model):
+def read_state_dict(path, what: str = "a PyTorch state_dict") -> dict:
+    """The tensors of a `torch.save`d file, read with weights_only=True: a file that asks for any
+    other object (a pickle that would run code) is refused, and said so in one line, not with
+    torch's advice on how to load it anyway. `what` names the expected content in the error."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
-    except Exception as error:
-        raise UserError(f"{path}: not a PyTorch state_dict ({error})") from None
-    model.load_state_dict(state)
+    except pickle.UnpicklingError:
+        raise UserError(
+            f"{path}: not {what} (it holds objects other than tensors, which are never loaded; "
+            "nothing in it was run)"
+        ) from None
+    except Exception as error:  # empty, truncated or foreign bytes
+        raise UserError(f"{path}: not {what} ({first_line(error)})") from None
+
+
+def load_state(path, model, what: str = "a PyTorch state_dict"):
+    """`model` with the weights of `path` (read_state_dict); weights of other shapes or names are
+    one line too."""
+    try:
+        model.load_state_dict(read_state_dict(path, what))
+    except RuntimeError as error:
+        raise UserError(f"{path}: not {what} ({first_line(error)})") from None
     return model
 
 

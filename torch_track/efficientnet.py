@@ -30,9 +30,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from tinygrad_hw.app.cli import UserError, first_line, message
+from tinygrad_hw.app.cli import message
 
-from .common import adamw, run_summary, seed_everything, train
+from .common import adamw, load_state, run_summary, seed_everything, train
 from .image_folders import IMAGENET_MEAN, IMAGENET_STD
 
 NAME = "efficientnet-lite0"
@@ -52,12 +52,7 @@ def efficientnet_packages():
 
 def pretrained_efficientnet(model_class, weights_file: Path) -> nn.Module:
     """EfficientNet-Lite0 with its ImageNet weights, read with weights_only=True (no pickled code)."""
-    model = model_class.from_name(NAME)
-    try:
-        model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
-    except Exception as error:
-        raise UserError(f"{weights_file}: not EfficientNet-Lite0 weights ({first_line(error)})") from None
-    return model.eval()
+    return load_state(weights_file, model_class.from_name(NAME), "EfficientNet-Lite0 weights").eval()
 
 
 def folded_trunk(model: nn.Module) -> nn.Module:

@@ -20,10 +20,10 @@ import torch
 import torchvision
 from torch import nn
 
-from tinygrad_hw.app.cli import UserError, first_line
+from tinygrad_hw.app.cli import UserError
 
 from .cnn import PhotoConvNet
-from .common import adamw, run_summary, seed_everything, train
+from .common import adamw, load_state, run_summary, seed_everything, train
 from .image_folders import image_loaders, typical_side
 
 SIDE, STORED_SIDE = 64, 80  # pixels the from-scratch network sees, and kept in memory for random crops
@@ -67,13 +67,7 @@ def find_weights(given: Path | None) -> Path | None:
 
 def pretrained_squeezenet(weights_file: Path) -> nn.Module:
     """SqueezeNet 1.1 with the 1000-class ImageNet weights from a state_dict file."""
-    model = torchvision.models.squeezenet1_1(weights=None)
-    try:
-        model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
-    except Exception as error:
-        reason = first_line(error)  # an empty file: EOFError()
-        raise UserError(f"{weights_file}: not SqueezeNet 1.1 weights ({reason})") from None
-    return model
+    return load_state(weights_file, torchvision.models.squeezenet1_1(weights=None), "SqueezeNet 1.1 weights")
 
 
 def replace_head(model: nn.Module, classes: int) -> nn.Module:
