@@ -151,3 +151,35 @@ def test_running_out_of_memory_or_an_interrupt_is_one_line(capsys):
     assert capsys.readouterr().err.startswith("error: not enough memory for this run")
     assert run_command(raises(KeyboardInterrupt())) == 130
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (np.array(["a", "b"]), "the pixels hold text, not real numbers"),
+        (np.array([1 + 2j]), "hold complex numbers"),
+        (np.array([True]), "hold booleans"),
+        (np.zeros((0, 1024)), "no pixels (shape (0, 1024))"),
+        (np.array([0.5, np.nan, np.inf]), "2 of the 3 values of the pixels are not finite numbers"),
+        (np.array([0.0, 255.0]), "run from 0 to 255, not 0 to 1 (8-bit levels? divide by 255)"),
+        (np.array([-3.0, 2.0]), "run from -3 to 2, not 0 to 1"),
+    ],
+    ids=["text", "complex", "booleans", "no rows", "NaN and infinity", "8-bit", "another scale"],
+)
+def test_the_one_pixel_check_refuses_in_one_line_what_is_not_grey_levels(values, expected):
+    from tinygrad_hw.app.arrays import checked_pixels
+
+    with pytest.raises(UserError) as error:
+        checked_pixels(values, "file.mat")
+    assert str(error.value).startswith("file.mat: ") and expected in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_the_pixel_check_makes_sparse_dense_clips_rounding_and_gives_float32():
+    import scipy.sparse
+
+    from tinygrad_hw.app.arrays import checked_pixels
+
+    sparse = scipy.sparse.csr_matrix(np.array([[0.0, 1.0005], [-0.0004, 0.25]]))
+    pixels = checked_pixels(sparse, "file.mat")
+    assert pixels.dtype == np.float32 and pixels.tolist() == [[0.0, 1.0], [0.0, 0.25]]

@@ -489,8 +489,9 @@ def test_read_with_a_bad_model_file_is_one_line(tmp_path, capsys, page, write, e
     assert not marker.exists() and snapshot(out) == before and snapshot(tmp_path / "inputs") == inputs
 
 
+@pytest.mark.parametrize("verb", ["read", "eval", "demo"])
 def test_an_unreadable_candidate_is_skipped_with_one_line_and_the_good_one_used(
-    tmp_path, capsys, page, mlp_checkpoint
+    tmp_path, capsys, page, mlp_checkpoint, verb
 ):
     for name in ("a-empty", "b-truncated"):
         (tmp_path / "runs" / name).mkdir(parents=True)
@@ -498,8 +499,11 @@ def test_an_unreadable_candidate_is_skipped_with_one_line_and_the_good_one_used(
     (tmp_path / "runs" / "b-truncated" / "model.npz").write_bytes(mlp_checkpoint.read_bytes()[:500])
     (tmp_path / "runs" / "c-good").mkdir()
     (tmp_path / "runs" / "c-good" / "model.npz").write_bytes(mlp_checkpoint.read_bytes())
-    Image.fromarray(page).save(tmp_path / "page.png")
-    result = run(capsys, "ocr", "read", "page.png", "--out", "out")
+    (tmp_path / "images").mkdir()
+    Image.fromarray(page).save(tmp_path / "images" / "page.png")
+    (tmp_path / "images" / "page.txt").write_text("THE PAGE")
+    inputs = {"read": ["images/page.png"], "eval": ["--images", "images"], "demo": []}[verb]
+    result = run(capsys, "ocr", verb, *inputs, "--out", "out")
     assert result.status == 0 and "Traceback" not in result.stderr, result.stderr
     skipped = [line for line in result.stderr.splitlines() if line.startswith("skipping the model")]
     assert len(skipped) == 2 and "using the model runs/c-good/model.npz" in result.stderr

@@ -32,7 +32,10 @@ def checked_numbers(values, source, what="values") -> np.ndarray:
         raise UserError(f"{source}: no {what} (shape {values.shape})")
     if kind == "f" and not np.all(np.isfinite(values)):
         count = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-        raise UserError(f"{source}: {count} of the {what} are not finite numbers (NaN or infinity)")
+        raise UserError(
+            f"{source}: {count} of the {values.size} values of the {what} are not finite numbers "
+            "(NaN or infinity)"
+        )
     return values
 
 
