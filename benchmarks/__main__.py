@@ -96,8 +96,10 @@ def _config_list(text):
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in cnn_step.CONFIGS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown configuration {', '.join(unknown) or repr(text)}; "
-                                         f"the configurations are {', '.join(cnn_step.CONFIGS)}")  # fmt: skip
+        raise argparse.ArgumentTypeError(
+            f"unknown configuration {', '.join(unknown) or repr(text)}; "
+            f"the configurations are {', '.join(cnn_step.CONFIGS)}"
+        )
     return names
 
 

@@ -87,8 +87,19 @@ def scores(logits, labels):
     return float(tg.softmax_cross_entropy(logits, labels)), float(np.mean(logits.argmax(1) == labels))
 
 
-def train(params, state, train_images, train_labels, valid, *, epochs, seed, batch=recipe.BATCH,
-          on_step=None, on_epoch=None):  # fmt: skip
+def train(
+    params,
+    state,
+    train_images,
+    train_labels,
+    valid,
+    *,
+    epochs,
+    seed,
+    batch=recipe.BATCH,
+    on_step=None,
+    on_epoch=None,
+):
     """Train with the recipe; returns params, state and the history per epoch (as the torch run's:
     train loss and accuracy on the augmented batches, valid loss and accuracy, learning rate,
     seconds). `valid` is (uint8 images, labels); `on_step(images)` and `on_epoch(record)` report."""

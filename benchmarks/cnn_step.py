@@ -281,8 +281,13 @@ def peak_memory(framework, config):
         "import json; from benchmarks.cnn_step import _measure_peak; "
         f"print(json.dumps(_measure_peak({framework!r}, {config!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -291,8 +296,10 @@ def peak_memory(framework, config):
 
 def print_row(r, header):
     if header:
-        print("config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
-              "  GEMM GF/s  peak MB engine rss/traced  torch rss")  # fmt: skip
+        print(
+            "config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
+            "  GEMM GF/s  peak MB engine rss/traced  torch rss"
+        )
     e, t = r["engine"], r["torch"]
     mb = {k: {m: v / 2**20 for m, v in d.items()} for k, d in r.get("memory", {}).items()}
     em, tm = mb.get("engine", {}), mb.get("torch", {})

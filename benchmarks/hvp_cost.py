@@ -18,8 +18,12 @@ from tinygrad_hw import layers, nn
 
 
 def _mlp_problem(rng, batch):
-    params = {"W1": nn.xavier_uniform(rng, 1024, 64), "b1": np.zeros(64),
-              "W2": nn.xavier_uniform(rng, 64, 36), "b2": np.zeros(36)}  # fmt: skip
+    params = {
+        "W1": nn.xavier_uniform(rng, 1024, 64),
+        "b1": np.zeros(64),
+        "W2": nn.xavier_uniform(rng, 64, 36),
+        "b2": np.zeros(36),
+    }
     x, y = rng.random((batch, 1024)), rng.integers(0, 36, batch)
 
     def loss(p):

@@ -61,8 +61,17 @@ def check_grads(
     Raises GradientCheckError naming the mode, the input, the worst element, both values and the
     error; returns a summary (number of comparisons, largest absolute error) when all agree.
     """
-    options = dict(modes=modes, order=order, eps=eps, rtol=rtol, atol=atol, probes=probes,
-                   directions=directions, max_elementwise=max_elementwise, seed=seed)  # fmt: skip
+    options = dict(
+        modes=modes,
+        order=order,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        probes=probes,
+        directions=directions,
+        max_elementwise=max_elementwise,
+        seed=seed,
+    )
     if not args:
         return functools.partial(check_grads, f, **options)
     if order < 1:

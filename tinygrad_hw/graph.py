@@ -147,6 +147,14 @@ def _matplotlib_figure(graph):
             arrow = {"arrowstyle": "->", "color": "0.4", "lw": 0.8, "connectionstyle": f"arc3,rad={bend}"}
             axes.annotate("", xy=(x - 0.38, y), xytext=(px + 0.38, py), arrowprops=arrow)
         colour = "#cfe8ff" if node.op == "input" else "#f3f3f3"
-        axes.text(x, y, node.describe(), ha="center", va="center", fontsize=7, family="monospace",
-                  bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.5"})  # fmt: skip
+        axes.text(
+            x,
+            y,
+            node.describe(),
+            ha="center",
+            va="center",
+            fontsize=7,
+            family="monospace",
+            bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.5"},
+        )
     return figure

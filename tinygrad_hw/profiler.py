@@ -58,10 +58,14 @@ class Profile:
                 f"{1e3 * p.backward_seconds:>12.3f} {1e3 * p.seconds:>9.3f} {self._share(p.seconds):>7}"
             )
         lines.append("-" * len(head))
-        lines.append(f"{'engine and Python':<{width}} {'':>6} {'':>11} {'':>12} "
-                     f"{1e3 * self.other_seconds:>9.3f} {self._share(self.other_seconds):>7}")  # fmt: skip
-        lines.append(f"{'step (value_and_grad)':<{width}} {'':>6} {'':>11} {'':>12} "
-                     f"{1e3 * self.step_seconds:>9.3f} {'100%':>7}")  # fmt: skip
+        lines.append(
+            f"{'engine and Python':<{width}} {'':>6} {'':>11} {'':>12} "
+            f"{1e3 * self.other_seconds:>9.3f} {self._share(self.other_seconds):>7}"
+        )
+        lines.append(
+            f"{'step (value_and_grad)':<{width}} {'':>6} {'':>11} {'':>12} "
+            f"{1e3 * self.step_seconds:>9.3f} {'100%':>7}"
+        )
         return "\n".join(lines)
 
     def _share(self, seconds):
@@ -88,8 +92,15 @@ def profile(f, *args, argnums=0, repeat=5):
     used = []
     for p in stats.values():
         if p.forward_calls or p.backward_calls:
-            used.append(PrimitiveTime(p.name, p.forward_calls // repeat, p.forward_seconds / repeat,
-                                      p.backward_calls // repeat, p.backward_seconds / repeat))  # fmt: skip
+            used.append(
+                PrimitiveTime(
+                    p.name,
+                    p.forward_calls // repeat,
+                    p.forward_seconds / repeat,
+                    p.backward_calls // repeat,
+                    p.backward_seconds / repeat,
+                )
+            )
     return Profile(used, sorted(plain)[len(plain) // 2])
 
 

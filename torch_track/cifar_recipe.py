@@ -60,8 +60,12 @@ def random_crops_and_flips(images: np.ndarray, rng: np.random.Generator, pad: in
     columns = dx[:, None] + np.arange(w)
     columns[flip] = columns[flip, ::-1]  # reading the columns backwards mirrors the crop
     rows = dy[:, None] + np.arange(h)
-    return padded[np.arange(n)[:, None, None, None], np.arange(images.shape[1])[None, :, None, None],
-                  rows[:, None, :, None], columns[:, None, None, :]]  # fmt: skip
+    return padded[
+        np.arange(n)[:, None, None, None],
+        np.arange(images.shape[1])[None, :, None, None],
+        rows[:, None, :, None],
+        columns[:, None, None, :],
+    ]
 
 
 def normalize(images: np.ndarray) -> np.ndarray:

@@ -33,8 +33,9 @@ def run(*, out: Path, data_dir: Path | None, seed: int, epochs: int, limit: int 
     train_images, train_labels = data["train"]
     batch = cifar_engine.recipe.BATCH
     images_to_train = epochs * max(1, len(train_labels) // batch) * min(batch, len(train_labels))
-    with tqdm(total=images_to_train, desc="cifar10-engine", unit="image", unit_scale=True, leave=False,
-              disable=None) as bar:  # fmt: skip
+    with tqdm(
+        total=images_to_train, desc="cifar10-engine", unit="image", unit_scale=True, leave=False, disable=None
+    ) as bar:
 
         def report(record):
             bar.set_postfix(valid_acc=f"{record['valid_accuracy']:.3f}")
@@ -65,8 +66,10 @@ def run(*, out: Path, data_dir: Path | None, seed: int, epochs: int, limit: int 
                                     for i, name in enumerate(classes)},
     }  # fmt: skip
     no_flip = metrics["test_accuracy_no_flip"]
-    print(f"test accuracy {test_accuracy:.4f} (without flip averaging {no_flip:.4f}); "
-          f"training {train_seconds:.0f} s for {epochs} epochs")  # fmt: skip
+    print(
+        f"test accuracy {test_accuracy:.4f} (without flip averaging {no_flip:.4f}); "
+        f"training {train_seconds:.0f} s for {epochs} epochs"
+    )
     save_checkpoint(out / "model.npz", {"params": params, "state": state}, {"model": "cifarnet-engine"})
     write_json(out / "metrics.json", metrics)
     return metrics

@@ -22,8 +22,14 @@ from tinygrad_hw.app.files import save_figure, write_json
 from tinygrad_hw.graph import graph
 
 
-def run(*, out: Path, data_dir: Path | None = None, seed: int = 0, steps: int | None = None,
-        models: list[str] | None = None) -> dict:  # fmt: skip
+def run(
+    *,
+    out: Path,
+    data_dir: Path | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    models: list[str] | None = None,
+) -> dict:
     note_unused_data_dir(data_dir, "the gallery")
     names = models or list(gallery.EXAMPLES)
     unknown = [n for n in names if n not in gallery.EXAMPLES]

@@ -23,8 +23,12 @@ from tinygrad_hw.profiler import profile
 
 def _mlp(rng, batch, dtype):
     """The NIST36 MLP: 1024 -> 64 sigmoid -> 36, softmax cross-entropy."""
-    params = {"W1": nn.xavier_uniform(rng, 1024, 64, dtype), "b1": np.zeros(64, dtype),
-              "W2": nn.xavier_uniform(rng, 64, 36, dtype), "b2": np.zeros(36, dtype)}  # fmt: skip
+    params = {
+        "W1": nn.xavier_uniform(rng, 1024, 64, dtype),
+        "b1": np.zeros(64, dtype),
+        "W2": nn.xavier_uniform(rng, 64, 36, dtype),
+        "b2": np.zeros(36, dtype),
+    }
     x, y = rng.random((batch, 1024)).astype(dtype), rng.integers(0, 36, batch)
 
     def loss(p):
@@ -80,12 +84,24 @@ def _gallery(name):
     return make
 
 
-WORKLOADS = {"mlp": _mlp, "cnn": _ocr_shaped_cnn, "cifar-cnn": _cifar_shaped_cnn,
-             **{name: _gallery(name) for name in gallery.EXAMPLES}}  # fmt: skip
+WORKLOADS = {
+    "mlp": _mlp,
+    "cnn": _ocr_shaped_cnn,
+    "cifar-cnn": _cifar_shaped_cnn,
+    **{name: _gallery(name) for name in gallery.EXAMPLES},
+}
 
 
-def run(*, out: Path, data_dir: Path | None = None, seed: int = 0, model: str = "cnn", batch: int = 64,
-        dtype: str = "float32", repeat: int = 10) -> dict:  # fmt: skip
+def run(
+    *,
+    out: Path,
+    data_dir: Path | None = None,
+    seed: int = 0,
+    model: str = "cnn",
+    batch: int = 64,
+    dtype: str = "float32",
+    repeat: int = 10,
+) -> dict:
     note_unused_data_dir(data_dir, "the profiler")
     out.mkdir(parents=True, exist_ok=True)
     loss, params = WORKLOADS[model](np.random.default_rng(seed), batch, np.dtype(dtype).type)

@@ -160,8 +160,11 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     values = np.asarray(primal(x))
     finite_max = np.finfo(values.dtype).max if values.dtype.kind == "f" else np.finfo(np.float64).max
     replaced = {"nan": np.isnan(values), "posinf": np.isposinf(values), "neginf": np.isneginf(values)}
-    for name, value in (("nan", nan), ("posinf", finite_max if posinf is None else posinf),
-                        ("neginf", -finite_max if neginf is None else neginf)):  # fmt: skip
+    for name, value in (
+        ("nan", nan),
+        ("posinf", finite_max if posinf is None else posinf),
+        ("neginf", -finite_max if neginf is None else neginf),
+    ):
         if replaced[name].any():
             x = where(replaced[name], value, x)
     return x
