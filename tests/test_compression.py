@@ -135,6 +135,8 @@ def test_bad_inputs_to_the_codec_are_one_line(tmp_path):
 
 
 def test_the_autoencoder_reaches_16_db_on_the_stand_in(shared_data, tmp_path):
-    result = _compression("run", "--data-dir", str(shared_data), "--out", str(tmp_path))
+    # 30 of the default 100 epochs, to keep the suite short: 30 give 16.8 dB (10 give 15.8 dB,
+    # 100 give 17.6 dB); the report trains the full 100.
+    result = _compression("run", "--data-dir", str(shared_data), "--out", str(tmp_path), "--epochs", "30")
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "metrics.json").read_text())["psnr_autoencoder"] >= 16

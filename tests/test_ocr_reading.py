@@ -229,8 +229,10 @@ def test_demo_reads_a_generated_page_and_reports_its_error_rate(tmp_path, small_
     ) == pytest.approx(metrics["cer"])
 
 
-def test_the_default_mlp_reads_the_sample_photos_within_target(shared_data, tmp_path):
-    train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"))
+def test_the_mlp_reads_the_sample_photos_within_target(shared_data, tmp_path):
+    # The default recipe, 12 epochs instead of 40 to keep the suite short: it reads the photos at
+    # 8.9% CER either way (test accuracy 81.5% against 84.0%); the report runs the full 40.
+    train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"), "--epochs", "12")
     assert train.returncode == 0, train.stderr
     model = tmp_path / "mlp" / "model.npz"
     result = _ocr("eval", "--data-dir", shared_data, "--model", model, "--out", tmp_path / "eval")

@@ -91,6 +91,7 @@ def test_cnn_nist36_task_prints_a_table_against_the_fc_network(tmp_path):
     assert len(table) == 2
     metrics = json.loads((out / "metrics.json").read_text())
     assert [row["model"] for row in metrics["table"]] == ["cnn", "fc"]
+    assert [row["epochs"] for row in metrics["table"]] == [1, 1]  # --epochs shortens the comparison too
     assert load_state(out / "model.pt", CharCNN()).classifier[-1].out_features == 36
 
 

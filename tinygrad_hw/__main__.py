@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from .app.cli import Verb, command_line, positive_float, positive_int, run_command
+from .app.memory import keep_freed_memory
 from .commands import demo, gallery, primitives, profile
 
 DESCRIPTION = (
@@ -76,7 +77,7 @@ VERBS = [
     Verb("primitives", help="list the registered primitives with their summaries", run=primitives.run),
 ]
 
-main = command_line("python -m tinygrad_hw", DESCRIPTION, VERBS)
+main = command_line("python -m tinygrad_hw", DESCRIPTION, VERBS, prepare=keep_freed_memory)
 
 
 if __name__ == "__main__":
