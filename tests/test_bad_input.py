@@ -36,7 +36,7 @@ from ocr.models import init_mlp
 from ocr.nist36 import PIXELS
 from ocr.page import make_page
 from tinygrad_hw.app.checkpoint import save_checkpoint
-from tinygrad_hw.app.cli import run_command
+from tinygrad_hw.app.cli import UserError, run_command
 from tinygrad_hw.app.files import RUN_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -599,13 +599,20 @@ def test_compression_decode_refuses_bad_codes(tmp_path, capsys, autoencoder_chec
     ],
     ids=["truncated", "metadata not JSON", "metadata a list"],
 )
+@pytest.mark.parametrize("verb", ["decode", "encode"])
 def test_compression_refuses_a_bad_autoencoder_file(
-    tmp_path, capsys, autoencoder_checkpoint, change, expected
+    tmp_path, capsys, autoencoder_checkpoint, change, expected, verb
 ):
     change(autoencoder_checkpoint)
-    codes = _codes(tmp_path / "codes.npz", np.zeros((2, 32), np.float16))
-    result = run(capsys, "compression", "decode", codes, "--model", autoencoder_checkpoint, "--out", "out")
+    if verb == "decode":
+        codes = _codes(tmp_path / "codes.npz", np.zeros((2, 32), np.float16))
+        argv = ["decode", codes, "--out", "out"]
+    else:
+        Image.fromarray(np.full((32, 32), 200, np.uint8)).save(tmp_path / "page.png")
+        argv = ["encode", tmp_path / "page.png", "--output", tmp_path / "codes.npz"]
+    result = run(capsys, "compression", *argv, "--model", autoencoder_checkpoint)
     assert_refused(result, "autoencoder.npz", expected)
+    assert not (tmp_path / "codes.npz").exists() or verb == "decode"
 
 
 def _with_info(path, info):
@@ -787,7 +794,6 @@ def test_stale_temporaries_of_a_file_are_removed_when_it_is_written_again(tmp_pa
 
 
 def test_no_nan_is_ever_written_into_json(tmp_path):
-    from tinygrad_hw.app.cli import UserError
     from tinygrad_hw.app.files import write_json
 
     (tmp_path / "metrics.json").write_text('{"old": 1}')
@@ -824,3 +830,17 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path, argv, expecte
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and expected in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_state_dict_file_holding_a_pickle_payload_is_refused_in_one_line_and_never_run(tmp_path):
+    pytest.importorskip("torch")
+    from torch_track.cnn import CharCNN
+    from torch_track.common import load_state
+
+    marker = tmp_path / "marker"
+    bomb = pickle_bomb(tmp_path / "model.pt", marker)
+    with pytest.raises(UserError) as refused:
+        load_state(bomb, CharCNN())
+    message = str(refused.value)
+    assert "model.pt: not a PyTorch state_dict" in message and "nothing in it was run" in message
+    assert "\n" not in message and "\x1b" not in message and not marker.exists()
