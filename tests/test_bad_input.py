@@ -844,3 +844,16 @@ def test_a_state_dict_file_holding_a_pickle_payload_is_refused_in_one_line_and_n
     message = str(refused.value)
     assert "model.pt: not a PyTorch state_dict" in message and "nothing in it was run" in message
     assert "\n" not in message and "\x1b" not in message and not marker.exists()
+
+
+def test_a_state_dict_of_another_network_is_one_line_naming_the_missing_keys(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch_track.cnn import CharCNN
+    from torch_track.common import load_state
+
+    path = tmp_path / "other.pt"
+    torch.save({"features.0.weight": torch.zeros(2, 2)}, path)
+    with pytest.raises(UserError) as refused:
+        load_state(path, CharCNN())
+    message = str(refused.value)
+    assert "other.pt: not a PyTorch state_dict (Missing key(s)" in message and "\n" not in message

@@ -57,8 +57,10 @@ def load_state(path, model, what: str = "a PyTorch state_dict"):
     one line too."""
     try:
         model.load_state_dict(read_state_dict(path, what))
-    except RuntimeError as error:
-        raise UserError(f"{path}: not {what} ({first_line(error)})") from None
+    except RuntimeError as error:  # torch lists missing, unexpected and mis-shaped keys over several lines
+        lines = str(error).splitlines()  # the first: "Error(s) in loading state_dict for Model:"
+        details = " ".join(" ".join(lines[1:]).split()) or first_line(error)
+        raise UserError(f"{path}: not {what} ({details[:240]})") from None
     return model
 
 
