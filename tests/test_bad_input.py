@@ -612,7 +612,8 @@ def test_compression_refuses_a_bad_autoencoder_file(
         argv = ["encode", tmp_path / "page.png", "--output", tmp_path / "codes.npz"]
     result = run(capsys, "compression", *argv, "--model", autoencoder_checkpoint)
     assert_refused(result, "autoencoder.npz", expected)
-    assert not (tmp_path / "codes.npz").exists() or verb == "decode"
+    if verb == "encode":
+        assert not (tmp_path / "codes.npz").exists()  # nothing written for a model it could not read
 
 
 def _with_info(path, info):

@@ -186,3 +186,14 @@ def test_gradients_never_share_memory():
     np.testing.assert_array_equal(grads["b"], [1.0, 1.0])
     ga, gb = tg.grad(lambda a, b: a + b, argnums=(0, 1))(np.array(1.0), np.array(2.0))
     assert ga is not gb
+    # one gradient a view of another's memory (a transpose, a reshape) is a copy too
+    grads = tg.grad(lambda p: tg.sum(p["W"].T + p["V"]))({"W": np.ones((2, 3)), "V": np.ones((3, 2))})
+    assert not np.shares_memory(grads["W"], grads["V"])
+
+
+def test_two_argument_functions_refuse_numpys_ufunc_options():
+    # hypot(x, y, where=...) passed `where` to the ufunc: uninitialised memory, and a TypeError only
+    # later, in the backward pass
+    for f in (tg.hypot, tg.arctan2, tg.logaddexp, tg.mod):
+        with pytest.raises(TypeError):
+            f(np.ones(2), np.ones(2), where=[True, False])

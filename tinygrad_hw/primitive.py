@@ -146,12 +146,21 @@ class Primitive:
 
     def _record(self, trace, args, params):
         """Reverse mode: compute the output and record it on the tape with its parents."""
-        values, boxed, nested = self._unbox(trace, args)
+        # `_unbox` and the parents' rules in one pass: this runs for every recorded operation.
+        values = list(args)
         parents = []  # (vjp, parent Tensor) for each differentiable input of this trace
-        for i in boxed:
+        nested = False
+        for i, a in enumerate(args):
+            if type(a) is not Tensor:
+                continue
+            if a.trace is not trace:
+                nested = True
+                continue
+            values[i] = a.value
+            nested = nested or type(a.value) is Tensor
             vjp = self.vjps.get(i) if self.vjp_argnum is None else self.vjp_for(i)
             if vjp is not None:
-                parents.append((vjp, args[i]))
+                parents.append((vjp, a))
             elif i in self.jvps:
                 raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
         ans = self(*values, **params) if nested else self.forward(*values, **params)

@@ -117,8 +117,14 @@ def _(draw):
 # -- two-argument math -------------------------------------------------------------------------
 
 
-def _binary(name, forward, doc, slope_a, slope_b):
-    """Register numpy's two-argument function `forward` with the partial derivatives given."""
+def _binary(name, ufunc, doc, slope_a, slope_b):
+    """Register numpy's two-argument function `ufunc` with the partial derivatives given. It is
+    wrapped, so that the ufunc's own options (`out=`, `where=`, `dtype=`), which the derivative
+    rules know nothing of, are refused rather than passed through."""
+
+    def forward(a, b):
+        return ufunc(a, b)
+
     prim = Primitive(forward, name=name)
     prim.__doc__ = doc
     _defrules(prim, slope_a, slope_b)
