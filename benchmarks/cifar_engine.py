@@ -155,7 +155,7 @@ def load_cifar_tree(root, limit=None, on_image=None):
     smoke test). Errors are one line (UserError), before anything is decoded."""
     from PIL import Image
 
-    from tinygrad_hw.app.cli import UserError
+    from tinygrad_hw.app.cli import UserError, first_line
 
     folders = {}
     for split, names in SPLITS.items():
@@ -175,8 +175,11 @@ def load_cifar_tree(root, limit=None, on_image=None):
             if not files:
                 raise UserError(f"{folder / name}: no images in this class folder")
             for path in files[:limit]:
-                with Image.open(path) as image:
-                    pixels = np.asarray(image.convert("RGB"))
+                try:
+                    with Image.open(path) as image:
+                        pixels = np.asarray(image.convert("RGB"))
+                except (OSError, ValueError, SyntaxError) as error:  # truncated or not an image
+                    raise UserError(f"{path}: not a readable image ({first_line(error)})") from None
                 if pixels.shape != (32, 32, 3):
                     raise UserError(
                         f"{path}: a {pixels.shape[1]} x {pixels.shape[0]} image; CIFAR-10's are 32 x 32"

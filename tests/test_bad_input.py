@@ -614,6 +614,8 @@ def test_compression_refuses_a_bad_autoencoder_file(
     assert_refused(result, "autoencoder.npz", expected)
     if verb == "encode":
         assert not (tmp_path / "codes.npz").exists()  # nothing written for a model it could not read
+    else:
+        assert not Path("out").exists()
 
 
 def _with_info(path, info):

@@ -55,7 +55,7 @@ def test_the_command_trains_one_epoch_on_a_tiny_tree_and_writes_its_metrics(tmp_
     assert (tmp_path / "out" / "metrics.json").exists() and (tmp_path / "out" / "model.npz").exists()
 
 
-@pytest.mark.parametrize("damage", ["no val", "other classes", "wrong size"])
+@pytest.mark.parametrize("damage", ["no val", "other classes", "wrong size", "truncated image"])
 def test_a_bad_tree_is_one_line(tmp_path, capsys, damage):
     root = tmp_path / "data" / "cifar10"
     _tree(root, per_class=1, size=16 if damage == "wrong size" else 32)
@@ -63,8 +63,13 @@ def test_a_bad_tree_is_one_line(tmp_path, capsys, damage):
         shutil.rmtree(root / "val")
     if damage == "other classes":
         (root / "test" / "class9").rename(root / "test" / "extra")
+    if damage == "truncated image":
+        image = root / "train" / "class3" / "0.png"
+        image.write_bytes(image.read_bytes()[:60])
     argv = ["cifar10-engine", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")]
     assert run_command(main, argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1
+    if damage == "truncated image":
+        assert "0.png: not a readable image" in err
     assert not (tmp_path / "out" / "metrics.json").exists()

@@ -29,13 +29,14 @@ import torch
 import torchvision
 from tqdm import tqdm
 
+from ocr.training import confusion_matrix
 from tinygrad_hw.app.cli import UserError, first_line
 from tinygrad_hw.app.files import save_figure
 
 from . import cifar_recipe as recipe
 from .cnn import CifarNet
 from .common import seed_everything
-from .figures import confusion, confusion_counts, grid_indices, prediction_grid
+from .figures import confusion, grid_indices, prediction_grid
 from .image_folders import ImageFolders, load_image_folders
 
 FOLDER = "cifar-10-batches-py"
@@ -315,7 +316,7 @@ def train_and_test(data: ImageFolders, *, epochs, device, precision, seed):
         flipped = predict(model, images, device, precision, flip=True)
         scored[split] = {"plain": scores(plain, labels), "flip": scores(flipped, labels), "logits": flipped}
     predicted = scored["test"]["logits"].argmax(1).numpy()
-    counts = confusion_counts(data.splits["test"][1].numpy(), predicted, len(data.classes))
+    counts = confusion_matrix(data.splits["test"][1].numpy(), np.asarray(predicted), len(data.classes))
     per_class = {name: float(counts[c, c] / max(1, counts[c].sum())) for c, name in enumerate(data.classes)}
     results = {
         "model": recipe.describe()["network"],

@@ -6,13 +6,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def confusion_counts(true, predicted, classes: int) -> np.ndarray:
-    """counts[t, p]: how many test images of class t were predicted as p."""
-    return np.bincount(
-        np.asarray(true) * classes + np.asarray(predicted), minlength=classes * classes
-    ).reshape(classes, classes)
-
-
 def confusion(counts, class_names, title):
     """The confusion matrix, rows the true class and columns the predicted one, counts written in."""
     n = len(class_names)
