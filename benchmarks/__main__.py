@@ -32,7 +32,7 @@ def _int_list(text):
 
 
 def _dtype_list(text):
-    names = text.split(",")
+    names = [n.strip() for n in text.split(",")]
     unknown = [n for n in names if n not in ("float32", "float64")]
     if unknown:
         raise argparse.ArgumentTypeError(f"dtypes are float32 and float64, got {', '.join(unknown)}")

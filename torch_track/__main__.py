@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tinygrad_hw.app.cli import Verb, command_line, lazy, positive_int, run_command
+from tinygrad_hw.app.cli import Verb, command_line, lazy, non_negative_int, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 
 DESCRIPTION = "The engine's models and their bigger siblings in PyTorch, for comparison."
@@ -92,10 +92,6 @@ TASKS = {
         ("finetune", "run"),
     ),
 }
-
-
-def non_negative_int(text):
-    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def _task_arguments(name, epochs):
