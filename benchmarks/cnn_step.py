@@ -1,10 +1,12 @@
 """One CNN training step on the engine and in PyTorch, from the same weights, side by side.
 
 Two networks, both with softmax cross-entropy and one plain SGD step:
-  * `ocr`: the OCR's CNN, `ocr.models.cnn`: two 5 x 5 convolutions (24 and 48 filters) with ReLU
-    and 2 x 2 max pooling, a 256-unit ReLU layer and 36 outputs, on 32 x 32 characters;
+  * `ocr`: the OCR's CNN, `ocr.models.cnn`: two 5 x 5 convolutions (24 and 48 filters) with 2 x 2
+    max pooling and ReLU, a 256-unit ReLU layer and 36 outputs, on 32 x 32 characters;
   * `cifar`: the shape CIFAR-10 work uses: 3 x 3 convolutions with padding 1 (32 then 64 filters),
-    each with ReLU and 2 x 2 max pooling, then one linear layer to 10 classes, on 3 x 32 x 32 images.
+    each with 2 x 2 max pooling and ReLU, then one linear layer to 10 classes, on 3 x 32 x 32 images.
+Both networks pool before the ReLU (the same function as ReLU then pooling, cheaper), in both
+frameworks alike.
 The engine's convolution is one GEMM per layer over the whole batch; PyTorch's CPU convolution is
 oneDNN's. The loss of the first step is returned by both, as a check that the two compute the
 same function.
@@ -65,7 +67,7 @@ def torch_model(params):
         for layer, w, b in ((dense, "W3", "b3"), (logits, "W4", "b4")):
             layer.weight.copy_(torch.from_numpy(params[w].T.copy()))
             layer.bias.copy_(torch.from_numpy(params[b]))
-    blocks = [conv1, tnn.ReLU(), tnn.MaxPool2d(2), conv2, tnn.ReLU(), tnn.MaxPool2d(2)]
+    blocks = [conv1, tnn.MaxPool2d(2), tnn.ReLU(), conv2, tnn.MaxPool2d(2), tnn.ReLU()]
     return tnn.Sequential(tnn.Unflatten(1, (1, 32, 32)), *blocks, tnn.Flatten(), dense, tnn.ReLU(), logits)
 
 
@@ -101,10 +103,10 @@ def make_cifar_problem(batch=BATCH, seed=0, channels=(32, 64)):
 
 
 def cifar_cnn(params, x):
-    """(3x3 conv with padding 1 and its bias, ReLU, 2x2 max pool) twice, then a linear layer to 10 classes."""
+    """(3x3 conv with padding 1 and its bias, 2x2 max pool, ReLU) twice, then a linear layer to 10 classes."""
     h = x
     for w, b in (("conv1", "bias1"), ("conv2", "bias2")):
-        h = tg.max_pool2d(tg.relu(tg.conv2d(h, params[w], params[b], padding=1)), size=2)
+        h = tg.relu(tg.max_pool2d(tg.conv2d(h, params[w], params[b], padding=1), size=2))
     return tg.affine(tg.reshape(h, (h.shape[0], -1)), params["W3"], params["b3"])
 
 
@@ -129,7 +131,7 @@ def cifar_torch_model(params):
             layer.bias.copy_(torch.from_numpy(params[b]))
         linear.weight.copy_(torch.from_numpy(params["W3"].T.copy()))
         linear.bias.copy_(torch.from_numpy(params["b3"]))
-    blocks = [conv1, tnn.ReLU(), tnn.MaxPool2d(2), conv2, tnn.ReLU(), tnn.MaxPool2d(2)]
+    blocks = [conv1, tnn.MaxPool2d(2), tnn.ReLU(), conv2, tnn.MaxPool2d(2), tnn.ReLU()]
     return tnn.Sequential(*blocks, tnn.Flatten(), linear)
 
 

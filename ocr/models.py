@@ -61,7 +61,7 @@ def init_cnn(rng, channels=(24, 48), hidden=256, dtype=np.float32):
 
 
 def cnn(params, x):
-    """Logits of the CNN: (conv 5x5, ReLU, max-pool 2) twice, dense ReLU, dense."""
+    """Logits of the CNN: (conv 5x5, max-pool 2, ReLU) twice, dense ReLU, dense."""
     images = tg.reshape(1 - x, (-1, 1, SIDE, SIDE))
     h = _conv_block(images, params["conv1"], params["bias1"])
     h = _conv_block(h, params["conv2"], params["bias2"])
@@ -70,8 +70,10 @@ def cnn(params, x):
 
 
 def _conv_block(images, filters, bias):
+    # relu(max_pool(z)) is max_pool(relu(z)) (both are monotone), with ReLU on a quarter of the
+    # values and no tied zeros for the pooling's gradient to break.
     z = tg.conv2d(images, filters, bias)
-    return tg.max_pool2d(tg.relu(z), size=2)
+    return tg.relu(tg.max_pool2d(z, size=2))
 
 
 class Classifier(NamedTuple):

@@ -100,6 +100,24 @@ def test_max_pooling_routes_a_tie_to_the_first_maximum_only():
     np.testing.assert_array_equal(grad[0, 0], [[2.0, 0, 0, 5.0], [0, 0, 0, 0]])
 
 
+@pytest.mark.parametrize("size", [2, 3])
+def test_max_pooling_gradient_goes_where_numpy_argmax_points_ties_and_nans_included(size):
+    """The tiled path's winners (one comparison, a walk only on ties) against argmax over each window."""
+    rng = np.random.default_rng(size)
+    x = rng.integers(-2, 3, (3, 4, 3 * size + 1, 2 * size + 1)).astype(float)  # many ties, cropped edges
+    x[0, 1, 0, 0] = x[2, 3, size, 1] = np.nan
+    g = rng.standard_normal((3, 4, 3, 2))
+    for name, images in _layouts(x).items():
+        _, pullback = tg.vjp(lambda v: tg.max_pool2d(v, size), images)
+        expected = np.zeros_like(x)
+        windows = x[:, :, : 3 * size, : 2 * size].reshape(3, 4, 3, size, 2, size).transpose(0, 1, 2, 4, 3, 5)
+        first = windows.reshape(3, 4, 3, 2, size * size).argmax(axis=-1)  # numpy: first maximum, or NaN
+        for n, c, i, j in np.ndindex(first.shape):
+            di, dj = divmod(first[n, c, i, j], size)
+            expected[n, c, i * size + di, j * size + dj] = g[n, c, i, j]
+        np.testing.assert_array_equal(pullback(g)[0], expected, err_msg=name)
+
+
 def test_max_pooling_gradient_keeps_the_layout_of_its_images():
     rng = np.random.default_rng(1)
     for name, x in _layouts(rng.standard_normal((3, 4, 6, 6))).items():

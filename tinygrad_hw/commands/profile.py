@@ -54,7 +54,7 @@ def _convolutional(rng, batch, dtype, channels, side, kernel, padding, filters, 
     def loss(p):
         h = x
         for i in range(len(filters)):
-            h = tg.max_pool2d(tg.relu(nn.conv2d(p[f"conv{i}"], h, padding=padding)), 2)
+            h = tg.relu(tg.max_pool2d(nn.conv2d(p[f"conv{i}"], h, padding=padding), 2))
         h = tg.reshape(h, (batch, -1))
         for i in range(len(dense) - 1):
             h = nn.dense(p[f"dense{i}"], h, activation=tg.relu if i < len(dense) - 2 else None)

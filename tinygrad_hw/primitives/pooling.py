@@ -15,6 +15,7 @@ from ..tensor import primal, shape_of
 from .convolution import _windows
 from .indexing import getitem, index_add
 from .reductions import mean
+from .shape import reshape, sum
 
 # -- max pooling -------------------------------------------------------------------------------
 
@@ -66,21 +67,38 @@ def _tile_maximum(tiles):
     return result
 
 
-def _tile_winners(tiles, best):
-    """For each tile position, where it holds its tile's maximum `best` (the first one, on ties)."""
-    taken = tiles[0] == best
-    winners = [taken]
-    for k, tile in enumerate(tiles[1:], 1):
-        holds = tile == best
-        winners.append(np.greater(holds, taken))  # holds and not taken (bools)
-        if k < len(tiles) - 1:
-            taken = taken | holds
-    return winners
+def _tile_view(a, size):
+    """(N, C, H, W) cropped to whole tiles, as an (N, C, H / size, size, W / size, size) view."""
+    n, c, h, w = a.shape
+    rows, cols = h // size, w // size
+    return np.reshape(a[:, :, : rows * size, : cols * size], (n, c, rows, size, cols, size), copy=False)
+
+
+def _winner_mask(x, best, size):
+    """A boolean array like x, True at each tile's maximum: one per tile, the first on ties.
+
+    One comparison of x with its tiles' maxima finds them all. A tile whose maximum is NaN marks its
+    NaNs instead (the gradient goes to the NaN, as in PyTorch). Only when the count shows a tie
+    are the tile's positions walked in order, each keeping its mark if no earlier one holds one.
+    The mask takes x's memory order, so everything after it sees one layout.
+    """
+    mask = np.zeros_like(x, dtype=bool)  # zeros: rows and columns cropped off by the tiling
+    inner, values = _tile_view(mask, size), _tile_view(x, size)
+    np.equal(values, best[:, :, :, None, :, None], out=inner)
+    if np.issubdtype(best.dtype, np.inexact) and np.isnan(best).any():
+        inner |= np.isnan(values)
+    if np.count_nonzero(inner) != best.size:
+        taken = inner[:, :, :, 0, :, 0].copy(order="K")  # in the mask's memory order
+        for k in range(1, size * size):
+            position = inner[:, :, :, k // size, :, k % size]
+            np.greater(position, taken, out=position)  # marked, and no earlier mark in its tile
+            taken |= position
+    return mask
 
 
 def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
     if _tiled(size, stride, padding):
-        return unpool(g, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(x))
+        return unpool(g, _winner_mask(primal(x), primal(ans), size), size)
     index = tuple(_pool_argmax(primal(x), size, stride or size, padding))
     return index_add(g, index, shape_of(x))
 
@@ -88,7 +106,7 @@ def _max_pool2d_vjp(g, ans, x, size=2, stride=None, padding=0):
 def _max_pool2d_jvp(t, ans, x, size=2, stride=None, padding=0):
     """The tangent at each window's maximum (gathered with the same winners the VJP scatters to)."""
     if _tiled(size, stride, padding):
-        return _pick(t, _tile_winners(_tiles(primal(x), size), primal(ans)), size, shape_of(ans))
+        return _pick(t, _winner_mask(primal(x), primal(ans), size), size)
     return getitem(t, tuple(_pool_argmax(primal(x), size, stride or size, padding)))
 
 
@@ -101,54 +119,45 @@ def _axis_order(a):
     return tuple(sorted(range(a.ndim), key=lambda axis: -a.strides[axis]))
 
 
+@primitive
+def unpool(g, winners, size):
+    """Each value of pooled g written where its tile's maximum was (`winners`, a mask), zeros elsewhere.
+
+    The result takes the memory order of the mask (that of the pooled images), so that the
+    elementwise VJPs before the pooling see one consistent layout.
+    """
+    if _axis_order(g) != _axis_order(winners):  # one transposing copy beats a mismatched product
+        g = _copy_like(g, winners)
+    out = np.zeros_like(winners, dtype=g.dtype)
+    np.multiply(_tile_view(winners, size), g[:, :, :, None, :, None], out=_tile_view(out, size))
+    return out
+
+
 def _copy_like(a, like):
-    """A copy of `a` laid out in memory like `like` (same shape)."""
-    out = np.empty_like(like, dtype=a.dtype)
+    """A copy of `a` with its axes laid out in memory in the order of those of `like`."""
+    out = np.empty_like(like, dtype=a.dtype, shape=a.shape)
     out[...] = a
     return out
 
 
-@primitive
-def unpool(g, winners, size, shape):
-    """Zeros of `shape`, with each value of g written where its tile's maximum was (`winners`).
-
-    The result takes the memory order of the winners (that of the pooled images), so that the
-    elementwise VJPs before the pooling see one consistent layout.
-    """
-    like = winners[0]
-    out = np.empty_like(like, dtype=g.dtype, shape=shape)
-    if _axis_order(g) != _axis_order(like):  # one transposing copy beats four mismatched products
-        g = _copy_like(g, like)
-    h, w = g.shape[2] * size, g.shape[3] * size
-    out[:, :, h:] = 0  # rows and columns cropped off by the tiling get no gradient
-    out[:, :, :, w:] = 0
-    for k, won in enumerate(winners):
-        i, j = divmod(k, size)
-        np.multiply(g, won, out=out[:, :, i:h:size, j:w:size])
-    return out
-
-
-def _pick(gg, winners, size, pooled_shape):
+def _pick(gg, winners, size):
     """The value at each tile's winner: the adjoint of `unpool`, with engine operations."""
-    h, w = pooled_shape[2] * size, pooled_shape[3] * size
-    total = 0
-    for k, won in enumerate(winners):
-        i, j = divmod(k, size)
-        total = total + getitem(gg, (slice(None), slice(None), slice(i, h, size), slice(j, w, size))) * won
-    return total
+    n, c, rows, _, cols, _ = _tile_view(winners, size).shape
+    chosen = getitem(gg * winners, (slice(None), slice(None), slice(rows * size), slice(cols * size)))
+    return sum(reshape(chosen, (n, c, rows, size, cols, size)), axis=(3, 5))
 
 
-unpool.defvjp(lambda gg, ans, g, winners, size, shape: _pick(gg, winners, size, shape_of(g)))
-unpool.defjvp(lambda t, ans, g, winners, size, shape: unpool(t, winners, size, shape))
+unpool.defvjp(lambda gg, ans, g, winners, size: _pick(gg, winners, size))
+unpool.defjvp(lambda t, ans, g, winners, size: unpool(t, winners, size))
 
 
 @unpool.defsample
 def _(draw):
     size = draw.integer(1, 3)
     shape = (draw.integer(1, 2), draw.integer(1, 2), draw.integer(size, 5), draw.integer(size, 5))
-    tiles = _tiles(draw.distinct(shape), size)
-    winners = _tile_winners(tiles, _tile_maximum(tiles))
-    return [draw.array(winners[0].shape)], {"winners": winners, "size": size, "shape": shape}
+    x = draw.distinct(shape)
+    pooled = max_pool2d(x, size)
+    return [draw.array(pooled.shape)], {"winners": _winner_mask(x, pooled, size), "size": size}
 
 
 @max_pool2d.defsample
