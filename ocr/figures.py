@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from mpl_toolkits.axes_grid1 import ImageGrid
 
 from tinygrad_hw.app.figures import image_grid
 
@@ -33,17 +32,14 @@ def lr_sweep(histories, best):
 
 
 def first_layer_weights(W1, title):
-    """The first 64 columns of W1 (one per hidden unit) as 32 x 32 images in an ImageGrid."""
-    fig = Figure(figsize=(7, 7.4))
-    units = min(W1.shape[1], 64)
-    side = int(np.ceil(np.sqrt(units)))
-    grid = ImageGrid(fig, 111, nrows_ncols=(side, side), axes_pad=0.05)
-    for ax, unit in zip(grid, range(side * side)):
-        ax.axis("off")
-        if unit < units:
-            ax.imshow(upright(W1[:, unit]), cmap="gray")
-    fig.suptitle(title)
-    return fig
+    """The first 64 columns of W1 (one per hidden unit) as 32 x 32 images, each scaled to its own
+    range (what one imshow per unit would show)."""
+    units = upright(W1[:, : min(W1.shape[1], 64)].T)
+    low = units.min(axis=(1, 2), keepdims=True)
+    spread = units.max(axis=(1, 2), keepdims=True) - low
+    side = int(np.ceil(np.sqrt(len(units))))
+    scaled = (units - low) / np.where(spread > 0, spread, 1)
+    return image_grid(scaled, columns=side, cell=(0.85, 0.85), title=title)
 
 
 def second_layer(params, valid, classes=(0, 1, 26), model=None):
@@ -82,7 +78,8 @@ def boxes(image, boxes, predicted):
     h, w = image.shape[:2]
     fig = Figure(figsize=(10, 10 * h / w))
     ax = fig.subplots()
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    step = max(1, w // 1600)  # the saved figure is about 1,200 pixels wide: no need to resample more
+    ax.imshow(image[::step, ::step], cmap="gray" if image.ndim == 2 else None, extent=(0, w, h, 0))
     size = max(6, min(16, 600 / max(len(boxes), 1) ** 0.5))
     for (y1, x1, y2, x2), char in zip(boxes, predicted):
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="red", linewidth=1))
