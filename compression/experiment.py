@@ -48,11 +48,12 @@ def compare(splits: dict[str, Split], source: str, *, epochs, lr, batch_size, se
         raise UserError(f"training diverged, no model written: {error}") from None
     seconds = time.perf_counter() - start
 
-    pca = fit_pca(train, CODE_SIZE)
+    every_component = fit_pca(train, min(train.shape))  # one SVD serves every k below
+    pca = every_component.first(CODE_SIZE)
     psnr_autoencoder = rate_distortion.mean_psnr(valid, nn.predict(autoencoder, params, valid))
     points = rate_distortion.curve(
         test,
-        lambda k: fit_pca(train, k),
+        every_component.first,
         lambda x: nn.predict(encode, params, x),
         lambda c: nn.predict(decode, params, c),
         max_components=min(train.shape),

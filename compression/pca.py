@@ -31,6 +31,12 @@ class PCA:
     def parameters(self) -> int:
         return int(self.components.size + self.mean.size)
 
+    def first(self, k) -> PCA:
+        """The PCA of the first k of these components (what fit_pca(x, k) gives, without a new SVD)."""
+        if not 0 < k <= len(self.components):
+            raise ValueError(f"PCA: k must be between 1 and {len(self.components)}, got {k}")
+        return PCA(self.mean, self.components[:k])
+
 
 def fit_pca(x, k) -> PCA:
     """The first k principal components of the rows of x."""
