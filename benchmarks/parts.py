@@ -14,6 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+# With --quick, the PyTorch tasks see this many images of each split at most: a preview of the
+# page, its figures and tables, in minutes.
+QUICK_LIMIT = ("--limit", "500")
+
 # name -> (heading, module, arguments, arguments with --quick, what it needs)
 PARTS = {
     "engine": (
@@ -55,35 +59,35 @@ PARTS = {
         "Q7.1.1: the fully connected network in PyTorch",
         "torch_track",
         ["fc-nist36"],
-        ["fc-nist36", "--epochs", "2"],
+        ["fc-nist36", *QUICK_LIMIT, "--epochs", "2"],
         ("torch",),
     ),
     "cnn-nist36": (
         "Q7.1.2: a CNN on NIST36",
         "torch_track",
         ["cnn-nist36"],
-        ["cnn-nist36", "--epochs", "1"],
+        ["cnn-nist36", *QUICK_LIMIT, "--epochs", "1"],
         ("torch",),
     ),
     "cnn-mnist": (
         "Q7.1.2: a CNN on MNIST",
         "torch_track",
         ["cnn-mnist"],
-        ["cnn-mnist", "--epochs", "1"],
+        ["cnn-mnist", *QUICK_LIMIT, "--epochs", "1"],
         ("torch", "MNIST/raw"),
     ),
     "cnn-emnist": (
         "Q7.1.2: a CNN on EMNIST, reading the photos",
         "torch_track",
         ["cnn-emnist"],
-        ["cnn-emnist", "--epochs", "1"],
+        ["cnn-emnist", *QUICK_LIMIT, "--epochs", "1"],
         ("torch", "EMNIST/raw"),
     ),
     "cnn-cifar10": (
         "Q7.1.3: a CNN on CIFAR-10",
         "torch_track",
         ["cnn-cifar10"],
-        ["cnn-cifar10", "--epochs", "1"],
+        ["cnn-cifar10", *QUICK_LIMIT, "--epochs", "1"],
         ("torch", "cifar10"),
     ),
     "imagefolder": (
@@ -91,21 +95,21 @@ PARTS = {
         "Flowers-17, or --images DIR)",
         "torch_track",
         ["imagefolder"],
-        ["imagefolder", "--epochs", "2"],
+        ["imagefolder", *QUICK_LIMIT, "--epochs", "2"],
         ("torch", "flowers17"),
     ),
     "resnet-variants": (
         "Q7.1, further: skip, residual and gated residual CNNs",
         "torch_track",
         ["resnet-variants"],
-        ["resnet-variants", "--epochs", "1"],
+        ["resnet-variants", *QUICK_LIMIT, "--epochs", "1"],
         ("torch",),
     ),
     "finetune": (
         "Q7.2: fine-tuning a pretrained EfficientNet-Lite0, against a network from scratch",
         "torch_track",
         ["finetune"],
-        ["finetune", "--epochs", "1", "--unfreeze-epochs", "1", "--scratch-epochs", "2"],
+        ["finetune", *QUICK_LIMIT, "--epochs", "1", "--unfreeze-epochs", "1", "--scratch-epochs", "2"],
         ("torch", "flowers17"),
     ),
     "benchmarks": ("Benchmarks: the engine against numpy and PyTorch", "benchmarks", [], ["--quick"], ()),

@@ -1,6 +1,7 @@
 """torch_track: the PyTorch counterparts agree with the engine and follow the project's conventions."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -160,20 +161,39 @@ def test_the_shared_mnist_files_load_through_torchvision(shared_data, tmp_path):
     assert len(torchvision.datasets.EMNIST(root, split="byclass", train=False, download=False)) == 116323
 
 
-def _one_epoch_on_the_cpu(task, data, tmp_path, monkeypatch):
+def _one_epoch_on_the_cpu(task, data, tmp_path, monkeypatch, *options):
     """The metrics of `task` run for one epoch on `data`, its cache in `tmp_path`."""
     monkeypatch.setenv("TINYGRAD_HW_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    result = _task(task, "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu")
+    result = _task(
+        task, "--data-dir", str(data), "--out", str(out), "--epochs", "1", "--device", "cpu", *options
+    )
     assert result.returncode == 0, result.stderr
     return json.loads((out / "metrics.json").read_text())
 
 
 def test_cnn_mnist_task_trains_from_gzip_idx_files(tmp_path, monkeypatch):
     _write_mnist(tmp_path / "data" / "MNIST" / "raw", np.random.default_rng(0), train=40, test=10)
-    metrics = _one_epoch_on_the_cpu("cnn-mnist", tmp_path / "data", tmp_path, monkeypatch)
-    assert metrics["train_images"] == 36 and 0 <= metrics["test_accuracy"] <= 1
+    metrics = _one_epoch_on_the_cpu("cnn-mnist", tmp_path / "data", tmp_path, monkeypatch, "--limit", "30")
+    assert metrics["train_images"] == 27 and 0 <= metrics["test_accuracy"] <= 1  # 30 less a held-out tenth
     assert [*(tmp_path / "cache" / "torchvision").glob("MNIST-*/MNIST/raw/train-images-idx3-ubyte")]
+
+
+def test_limit_keeps_a_seeded_random_subset_of_every_split_in_order():
+    from ocr.nist36 import Split
+    from torch_track.common import at_most
+
+    splits = {
+        "train": Split(np.arange(100)[:, None], np.arange(100) % 7),
+        "test": (torch.arange(5), torch.zeros(5)),
+    }
+    cut = at_most(splits, 10, seed=3)
+    assert isinstance(cut["train"], Split) and cut["train"].x.shape == (10, 1)
+    assert np.all(np.diff(cut["train"].x[:, 0]) > 0) and np.all(cut["train"].y == cut["train"].x[:, 0] % 7)
+    assert torch.equal(cut["test"][0], torch.arange(5))  # fewer rows than the limit: all of them
+    assert np.array_equal(at_most(splits, 10, seed=3)["train"].x, cut["train"].x)
+    assert not np.array_equal(at_most(splits, 10, seed=4)["train"].x, cut["train"].x)
+    assert at_most(splits, None, seed=3) is splits
 
 
 def test_emnist_rows_are_made_exactly_like_the_nist36_stand_in(shared_data, tmp_path):
@@ -204,7 +224,9 @@ def test_emnist_splits_are_capped_per_class_and_disjoint():
     assert abs(len(splits["train"]) - 0.85 * 720) <= 1 and abs(len(splits["test"]) - 0.10 * 720) <= 1
 
 
-def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeypatch):
+def test_cnn_emnist_task_leaves_out_the_listed_rows_and_trains(tmp_path, monkeypatch, embedded_default_file):
+    (tmp_path / "cache").mkdir()
+    shutil.copy(embedded_default_file, tmp_path / "cache")  # its glyphs are mixed into training
     rng = np.random.default_rng(0)
     raw = tmp_path / "data" / "EMNIST" / "raw"
     labels = np.concatenate([np.arange(62), np.arange(36)])  # lowercase (36-61) must be dropped

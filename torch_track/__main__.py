@@ -101,6 +101,13 @@ def _task_arguments(name, epochs):
         parser.add_argument(
             "--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu"
         )
+        parser.add_argument(
+            "--limit",
+            type=positive_int,
+            metavar="N",
+            help="use at most N images of each split, picked at random (seeded): a quick preview, "
+            "not a result (the report's --quick)",
+        )
         if name in ("imagefolder", "finetune"):
             parser.add_argument(
                 "--images", type=Path, help="ImageFolder dataset (default: DATA_DIR/flowers17)"

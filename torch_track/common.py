@@ -17,9 +17,28 @@ import torch
 from torch.utils.data import DataLoader, Subset, random_split
 from tqdm import tqdm
 
+from ocr.nist36 import Split
 from tinygrad_hw.app.cli import UserError, first_line
 from tinygrad_hw.app.figures import training_curves
 from tinygrad_hw.app.files import save_figure, write_bytes_atomic, write_json
+
+
+def at_most(splits: dict, limit: int | None, seed: int) -> dict:
+    """Each split, a pair (images, labels) of tensors or a Split, cut to `limit` rows picked at random
+    (seeded), in their order; all of it when `limit` is None. For `--limit`: a preview, not a result."""
+    if limit is None:
+        return splits
+    rng = np.random.default_rng(seed)
+    cut = {}
+    for name, split in splits.items():
+        if isinstance(split, Split):
+            rows = np.sort(rng.permutation(len(split))[:limit])
+            cut[name] = Split(split.x[rows], split.y[rows])
+        else:
+            images, labels = split
+            rows = torch.from_numpy(np.sort(rng.permutation(len(labels))[:limit]))
+            cut[name] = (images[rows], labels[rows])
+    return cut
 
 
 def pick_device(requested: str | None) -> torch.device:

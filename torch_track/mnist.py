@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torchvision
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from tinygrad_hw.app.cli import UserError, first_line
 
@@ -32,12 +33,15 @@ def read_mnist(root: Path, train: bool, transform=None):
     return data
 
 
-def train_mnist(root: Path, *, epochs, device, seed):
+def train_mnist(root: Path, *, epochs, device, seed, limit=None):
     """Train the CNN with AdamW (its learning rate on a cosine schedule); the model, its history,
-    and its run's details with the test results."""
+    and its run's details with the test results. `limit`: at most that many images of each split."""
     to_tensor = torchvision.transforms.ToTensor()
     full = read_mnist(root, True, to_tensor)
     test = read_mnist(root, False, to_tensor)
+    if limit is not None:
+        rng = np.random.default_rng(seed)
+        full, test = (Subset(d, np.sort(rng.permutation(len(d))[:limit]).tolist()) for d in (full, test))
     seed_everything(seed)
     loaders = held_out_loaders(full, seed, 128, 1024)
     model = CharCNN(classes=10, channels=(32, 64), side=28, invert=False).to(device)

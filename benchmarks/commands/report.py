@@ -9,7 +9,8 @@ table and number under its homework question's heading, and says which parts wer
 others still run. When Chromium is installed, the page is opened headless at the end and the
 number of images that loaded is checked and printed.
 
-`--quick` gives every command fewer epochs: a preview of the page in minutes, not the results.
+`--quick` gives every command fewer epochs, and the PyTorch tasks at most 500 images per split: a
+preview of the page in minutes, not the results.
 `--images DIR` gives the imagefolder and finetune parts another ImageFolder tree than Flowers-17.
 """
 

@@ -10,13 +10,21 @@ from ocr.model_store import best_checkpoint, classifier, load_model
 from tinygrad_hw.app.cache import cache_dir
 from tinygrad_hw.app.cli import UserError, message
 
-from ..common import numpy_classifier, pick_device, save_run
+from ..common import at_most, numpy_classifier, pick_device, save_run
 from ..emnist import GLYPHS_PER_CLASS, emnist_splits, photo_error_rates
 from ..idx_cache import prepare
 from ..recipes import train_recipe
 
 
-def run(*, data_dir: Path | None, out: Path, seed: int, epochs: int | None, device: str | None) -> None:
+def run(
+    *,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    epochs: int | None,
+    device: str | None,
+    limit: int | None = None,
+) -> None:
     if data_dir is None:
         raise UserError(
             "cnn-emnist needs --data-dir (or $TINYGRAD_HW_DATA) with EMNIST/raw; it cannot be downloaded"
@@ -25,6 +33,7 @@ def run(*, data_dir: Path | None, out: Path, seed: int, epochs: int | None, devi
     root = prepare(data_dir, cache_dir() / "torchvision", "EMNIST")
     out.mkdir(parents=True, exist_ok=True)
     splits, rows = emnist_splits(root, data_dir, seed)
+    splits = at_most(splits, limit, seed)
     sizes = {k: len(v) for k, v in splits.items()}
     message(f"EMNIST digits and capitals without the stand-in's rows: {rows} rows; using {sizes}")
     message(f"the training split includes {GLYPHS_PER_CLASS} embedded default glyphs of each class")

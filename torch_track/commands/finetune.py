@@ -18,7 +18,7 @@ from torchvision.transforms import v2
 from tinygrad_hw.app.cli import UserError, message
 from tinygrad_hw.app.files import write_json
 
-from ..common import pick_device, save_state, write_curves
+from ..common import at_most, pick_device, save_state, write_curves
 from ..efficientnet import INSTALL, efficientnet_packages, finetune_efficientnet, pretrained_efficientnet
 from ..efficientnet import SIDE as EFFICIENTNET_SIDE
 from ..image_folders import dataset_folder, load_image_folders
@@ -68,11 +68,13 @@ def run(
     unfreeze_epochs: int,
     scratch_epochs: int,
     device: str | None,
+    limit: int | None = None,
 ) -> None:
     device = pick_device(device)
     folder = dataset_folder(images, data_dir)
     model, weights, skipped, side = _pretrained(backbone, weights)
     data = load_image_folders(folder, side)
+    data = data._replace(splits=at_most(data.splits, limit, seed))
     print(f"data: {data.describe()}")
     out.mkdir(parents=True, exist_ok=True)
     rows = []

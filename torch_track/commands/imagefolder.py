@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common import pick_device, save_run
+from ..common import at_most, pick_device, save_run
 from ..image_folders import dataset_folder, load_image_folders
 from ..photo_training import sides, train_from_scratch
 
@@ -25,11 +25,13 @@ def run(
     seed: int,
     epochs: int | None,
     device: str | None,
+    limit: int | None = None,
 ) -> None:
     device = pick_device(device)
     folder = dataset_folder(images, data_dir)
     stored, side = sides(folder)
     data = load_image_folders(folder, stored)
+    data = data._replace(splits=at_most(data.splits, limit, seed))
     print(f"data: {data.describe()}")
     out.mkdir(parents=True, exist_ok=True)
     model, history, summary = train_from_scratch(

@@ -11,18 +11,26 @@ from pathlib import Path
 from ocr.nist36 import load_dataset
 from tinygrad_hw.app.files import write_json
 
-from ..common import pick_device, save_run, save_state, write_curves
+from ..common import at_most, pick_device, save_run, save_state, write_curves
 from ..recipes import VARIANTS, train_recipe
 
 
 def run(
-    name: str, *, data_dir: Path | None, out: Path, seed: int, epochs: int | None, device: str | None
+    name: str,
+    *,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    epochs: int | None,
+    device: str | None,
+    limit: int | None = None,
 ) -> None:
     """Train recipe `name` (`fc` or `cnn`); the CNN's table has the FC network, trained the same way
     (for `epochs` epochs too, when given: a short run is compared with an equally short one)."""
     device = pick_device(device)
     out.mkdir(parents=True, exist_ok=True)
     splits, source = load_dataset(data_dir, seed=seed)
+    splits = at_most(splits, limit, seed)
     model, history, summary = train_recipe(name, splits, device, seed, epochs)
     rows = [summary]
     if name == "cnn":
@@ -50,12 +58,19 @@ def run_cnn(**options) -> None:
 
 
 def run_variants(
-    *, data_dir: Path | None, out: Path, seed: int, epochs: int | None, device: str | None
+    *,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    epochs: int | None,
+    device: str | None,
+    limit: int | None = None,
 ) -> None:
     """Train the plain CNN and each shortcut variant the same way; one table, one curve figure each."""
     device = pick_device(device)
     out.mkdir(parents=True, exist_ok=True)
     splits, source = load_dataset(data_dir, seed=seed)
+    splits = at_most(splits, limit, seed)
     rows, histories = [], {}
     for name in VARIANTS:
         description = f"resnet-variants: {name}"

@@ -12,17 +12,26 @@ from tinygrad_hw.app.files import write_json
 
 from .. import cifar_recipe
 from ..cifar import load_cifar, pick_precision, save_test_figures, train_and_test
-from ..common import pick_device, save_run, save_state, write_curves
+from ..common import at_most, pick_device, save_run, save_state, write_curves
 from ..idx_cache import prepare
 from ..mnist import train_mnist
 
 
-def run_mnist(*, data_dir: Path | None, out: Path, seed: int, epochs: int | None, device: str | None) -> None:
+def run_mnist(
+    *,
+    data_dir: Path | None,
+    out: Path,
+    seed: int,
+    epochs: int | None,
+    device: str | None,
+    limit: int | None = None,
+) -> None:
     device = pick_device(device)
     root = prepare(data_dir, cache_dir() / "torchvision", "MNIST")
     out.mkdir(parents=True, exist_ok=True)
     epochs = epochs or 5
-    _finish("cnn-mnist", out, device, epochs, *train_mnist(root, epochs=epochs, device=device, seed=seed))
+    trained = train_mnist(root, epochs=epochs, device=device, seed=seed, limit=limit)
+    _finish("cnn-mnist", out, device, epochs, *trained)
 
 
 def _finish(task, out, device, epochs, model, history, details):
@@ -43,11 +52,13 @@ def run_cifar(
     device: str | None,
     skip_checksums: bool,
     precision: str,
+    limit: int | None = None,
 ) -> None:
     device = pick_device(device)
     precision = pick_precision(precision, device)
     began, began_cpu = time.perf_counter(), time.process_time()
     kind, data = load_cifar(data_dir, verify=not skip_checksums)
+    data = data._replace(splits=at_most(data.splits, limit, seed))
     decode_seconds = time.perf_counter() - began
     print(f"data ({'ImageFolder tree' if kind == 'folders' else 'python batches'}): {data.describe()}")
     out.mkdir(parents=True, exist_ok=True)
