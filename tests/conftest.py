@@ -19,3 +19,13 @@ def shared_data():
     if not root or not Path(root).is_dir():
         pytest.skip("needs the shared data: set TINYGRAD_HW_DATA to the data folder (CI uses ../shared/data)")
     return Path(root)
+
+
+@pytest.fixture(scope="session")
+def embedded_default_file():
+    """The embedded default's cache file, generated once per session into the user's cache (about
+    9 s): tests that give a command a cache folder of its own copy it in rather than regenerate it."""
+    from ocr.nist36.embedded import load_synthetic, synthetic_cache_file
+
+    load_synthetic(0)
+    return synthetic_cache_file(0)

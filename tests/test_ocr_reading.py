@@ -230,9 +230,9 @@ def test_demo_reads_a_generated_page_and_reports_its_error_rate(tmp_path, small_
 
 
 def test_the_mlp_reads_the_sample_photos_within_target(shared_data, tmp_path):
-    # The default recipe, 12 epochs instead of 40 to keep the suite short: it reads the photos at
-    # 8.9% CER either way (test accuracy 81.5% against 84.0%); the report runs the full 40.
-    train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"), "--epochs", "12")
+    # The default recipe, 8 epochs instead of 40 to keep the suite short: it reads the photos at
+    # 11.4% CER (test accuracy 80.8%; 12 epochs give 8.9% and 81.5%); the report runs the full 40.
+    train = _ocr("train", "--data-dir", str(shared_data), "--out", str(tmp_path / "mlp"), "--epochs", "8")
     assert train.returncode == 0, train.stderr
     model = tmp_path / "mlp" / "model.npz"
     result = _ocr("eval", "--data-dir", shared_data, "--model", model, "--out", tmp_path / "eval")

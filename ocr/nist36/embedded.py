@@ -117,9 +117,14 @@ def make_split(name: str, seed: int = 0, size: int | None = None) -> Split:
     return Split(images, labels)
 
 
+def synthetic_cache_file(seed: int = 0) -> Path:
+    """Where `load_synthetic(seed)` keeps the embedded default it generated."""
+    return cache_dir() / f"synthetic-nist36-v{VERSION}-seed{seed}.npz"
+
+
 def load_synthetic(seed: int = 0) -> dict[str, Split]:
     """The embedded default: train, valid and test splits, generated once and cached on disk."""
-    path = cache_dir() / f"synthetic-nist36-v{VERSION}-seed{seed}.npz"
+    path = synthetic_cache_file(seed)
     if path.exists():
         try:
             arrays = load_arrays(path)
