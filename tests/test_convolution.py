@@ -162,6 +162,26 @@ def test_pooling_and_convolution_match_torch():
     np.testing.assert_allclose(cv.conv2d(x, w, b, 2, 1), expected, atol=1e-12)
 
 
+def test_the_filters_gradient_reuses_the_forward_columns_only_while_they_are_the_images(monkeypatch):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((3, 2, 7, 7)), rng.standard_normal((4, 2, 3, 3))
+    g = rng.standard_normal((3, 4, 7, 7))
+    expected = np.einsum("nfhw,nkhw->fk", g, cv.im2col(x, 3, 3, 1, 1).reshape(3, 18, 7, 7)).reshape(w.shape)
+    built = []
+    columns = cv._columns
+    monkeypatch.setattr(cv, "_columns", lambda *a, **k: built.append(k.get("buffer")) or columns(*a, **k))
+    cv.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(cv.conv2d_filter_grad(x, g, (3, 3), 1, 1), expected, atol=1e-12)
+    assert len(built) == 1 and built[0].startswith("saved columns")  # built once, by the forward pass
+    copy = x.copy()  # equal values, another array: built again
+    np.testing.assert_allclose(cv.conv2d_filter_grad(copy, g, (3, 3), 1, 1), expected, atol=1e-12)
+    assert len(built) == 2
+    for _ in range(cv._SAVED_SLOTS):  # later convolutions take every buffer over
+        cv.conv2d(rng.standard_normal(x.shape), w, padding=1)
+    np.testing.assert_allclose(cv.conv2d_filter_grad(x, g, (3, 3), 1, 1), expected, atol=1e-12)
+    assert len(built) == 3 + cv._SAVED_SLOTS
+
+
 def test_a_fused_bias_is_the_bias_added_separately():
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
