@@ -53,6 +53,7 @@ def run(
         "task": "cnn-emnist",
         "device": str(device),
         "splits": sizes,
+        "emnist_rows": rows,
         "embedded_glyphs_per_class": GLYPHS_PER_CLASS,
         **summary,
         "history": history,
