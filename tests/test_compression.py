@@ -1,8 +1,6 @@
 """Compression: PCA's algebra, the autoencoder's gradients, rate-distortion, and the commands."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from compression.autoencoder import count_parameters, init_autoencoder, load_aut
 from compression.pca import fit_pca
 from compression.rate_distortion import jpeg_point, mean_psnr
 from ocr.nist36 import make_split
+from tests.in_process import run_module
 from tinygrad_hw.app.checkpoint import save_checkpoint
 from tinygrad_hw.app.cli import UserError
 
@@ -82,9 +81,7 @@ def _tiny_nist36(root, per_class=3):
 
 
 def _compression(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "compression", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    return run_module("compression", *args)
 
 
 def test_run_writes_metrics_figures_and_a_checkpoint_that_encode_and_decode_use(tmp_path):

@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from ocr.nist36 import CLASS_NAMES
 from ocr.page import make_page
 from ocr.reading import consistent_classes, group_lines, runs, word_breaks
 from ocr.scoring import character_errors, edit_distance, normalise
+from tests.in_process import run_module
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "HELLO 42\nWORLD OF INK"
@@ -138,14 +137,7 @@ def test_character_error_rate_ignores_case_spaces_and_punctuation():
 
 
 def _ocr(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "ocr", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    return run_module("ocr", *args, env=env)
 
 
 @pytest.fixture(scope="module")

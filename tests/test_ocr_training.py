@@ -1,8 +1,6 @@
 """The classifier: its loss is gradient-checked, it learns, and `python -m ocr train` delivers."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from ocr.model_store import load_model, save_model
 from ocr.models import cnn, init_cnn, init_mlp, mlp
 from ocr.nist36 import distort_images, load_nist36, make_split
 from ocr.training import confusion_matrix, most_confused, train_model
+from tests.in_process import run_module
 from tinygrad_hw.app.cli import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,9 +149,7 @@ def _tiny_nist36(root, per_class=6):
 
 
 def _train(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "ocr", "train", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    return run_module("ocr", "train", *args)
 
 
 def test_train_command_writes_checkpoint_metrics_and_every_figure(tmp_path):

@@ -2,8 +2,6 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from ocr.nist36 import make_split
 
 torch = pytest.importorskip("torch")
 
+from tests.in_process import run_module  # noqa: E402
 from torch_track.common import load_state  # noqa: E402
 from torch_track.fc import FC, engine_gradients, from_engine  # noqa: E402
 
@@ -48,9 +47,7 @@ def _tiny_nist36(root):
 
 
 def _task(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "torch_track", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    return run_module("torch_track", *args)
 
 
 def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
@@ -67,9 +64,7 @@ def test_fc_nist36_task_trains_saves_a_state_dict_and_writes_metrics(tmp_path):
         "--device",
         "cpu",
     ]
-    result = subprocess.run(
-        [sys.executable, "-m", "torch_track", *command], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    result = _task(*command)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]["valid_accuracy"]) == 2

@@ -42,7 +42,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=os.environ.get(DATA_ENV) or None,
+        default=None,  # $TINYGRAD_HW_DATA, read when the command runs (see run_verb)
         help=f"data root (default: ${DATA_ENV}, else the embedded default generated locally)",
     )
     parser.add_argument(
@@ -177,6 +177,8 @@ def run_verb(parser: argparse.ArgumentParser, argv=None, prepare=None):
     run into a fresh folder that replaces `--out` only when the verb returns (`files.run_folder`):
     an error or an interrupt leaves the previous run as it was."""
     options = vars(parser.parse_args(argv))
+    if "data_dir" in options and options["data_dir"] is None and os.environ.get(DATA_ENV):
+        options["data_dir"] = Path(os.environ[DATA_ENV])
     verb = options.pop("verb", None)
     run = options.pop("run")
     accepted = inspect.signature(run).parameters
