@@ -1,14 +1,13 @@
 """The benchmark compares like with like: the three versions train the same model identically."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks import mlp_epoch
+from tests.in_process import run_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,28 +25,20 @@ def test_pytorch_version_reaches_the_same_weights():
 
 
 def test_benchmark_command_writes_its_table_and_metrics(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "mlp-epoch",
-            "--out",
-            str(tmp_path),
-            "--rows",
-            "96",
-            "--batch-sizes",
-            "32",
-            "--dtypes",
-            "float64",
-            "--repeats",
-            "1",
-            "--no-torch",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_module(
+        "benchmarks",
+        "mlp-epoch",
+        "--out",
+        tmp_path,
+        "--rows",
+        "96",
+        "--batch-sizes",
+        "32",
+        "--dtypes",
+        "float64",
+        "--repeats",
+        "1",
+        "--no-torch",
     )
     assert result.returncode == 0, result.stderr
     assert "| 32 | float64 |" in result.stdout
