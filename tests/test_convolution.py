@@ -176,10 +176,16 @@ def test_the_filters_gradient_reuses_the_forward_columns_only_while_they_are_the
     copy = x.copy()  # equal values, another array: built again
     np.testing.assert_allclose(cv.conv2d_filter_grad(copy, g, (3, 3), 1, 1), expected, atol=1e-12)
     assert len(built) == 2
-    for _ in range(cv._SAVED_SLOTS):  # later convolutions take every buffer over
-        cv.conv2d(rng.standard_normal(x.shape), w, padding=1)
+    others = [rng.standard_normal(x.shape) for _ in range(cv._SAVED_SLOTS)]
+    for images in others:  # later convolutions of images still alive take every buffer over
+        cv.conv2d(images, w, padding=1)
     np.testing.assert_allclose(cv.conv2d_filter_grad(x, g, (3, 3), 1, 1), expected, atol=1e-12)
     assert len(built) == 3 + cv._SAVED_SLOTS
+    del others
+    for _ in range(10):  # step after step, the buffers of images that are gone are used again
+        cv.conv2d(rng.standard_normal(x.shape), w, padding=1)
+    assert len({name for name in built if name[0].startswith("saved")}) <= cv._SAVED_SLOTS
+    assert built[-10:] == [built[-1]] * 10
 
 
 def test_a_fused_bias_is_the_bias_added_separately():

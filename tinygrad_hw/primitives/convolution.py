@@ -217,10 +217,17 @@ _SAVED_SLOTS = 4
 
 
 def _save_columns(x, geometry):
-    """The name of the buffer to build x's columns in, labelled as holding them (round robin)."""
-    slot = _scratch.__dict__.get("next_slot", 0)
-    _scratch.next_slot = (slot + 1) % _SAVED_SLOTS
+    """The name of the buffer to build x's columns in, labelled as holding them: the buffer that
+    already holds x's, else one whose images are gone (a step ago's), else the next in turn."""
     labels = _scratch.__dict__.setdefault("slot_labels", [None] * _SAVED_SLOTS)
+    images = [None if label is None else label[0]() for label in labels]
+    mine = [k for k, label in enumerate(labels) if images[k] is x and label[1] == geometry]
+    free = [k for k in range(_SAVED_SLOTS) if images[k] is None]
+    if mine or free:
+        slot = (mine or free)[0]
+    else:
+        slot = _scratch.__dict__.get("next_slot", 0)
+        _scratch.next_slot = (slot + 1) % _SAVED_SLOTS
     labels[slot] = (weakref.ref(x), geometry)
     return f"saved columns {slot}"
 
