@@ -1,6 +1,8 @@
 """Convolution and pooling: the fast kernels against the readable definitions, forward-mode rules
 against the VJPs, and the layouts the kernels hand to each other."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -167,6 +169,7 @@ def test_the_filters_gradient_reuses_the_forward_columns_only_while_they_are_the
     x, w = rng.standard_normal((3, 2, 7, 7)), rng.standard_normal((4, 2, 3, 3))
     g = rng.standard_normal((3, 4, 7, 7))
     expected = np.einsum("nfhw,nkhw->fk", g, cv.im2col(x, 3, 3, 1, 1).reshape(3, 18, 7, 7)).reshape(w.shape)
+    monkeypatch.setattr(cv, "_scratch", threading.local())  # no buffers left by earlier tests
     built = []
     columns = cv._columns
     monkeypatch.setattr(cv, "_columns", lambda *a: built.append(a[6:] or ("columns",)) or columns(*a))
