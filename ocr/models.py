@@ -3,8 +3,8 @@
 Each is a `Classifier`: `init(rng, **options) -> params` and `apply(params, rows) -> logits`.
 
 * `mlp`: the homework's network, 1024 -> hidden sigmoid -> 36 softmax (64 hidden units by default).
-* `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions (24 and 48 filters) with ReLU and
-  2 x 2 max pooling, then a 256-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
+* `cnn`: the stronger model the OCR uses: two 5 x 5 convolutions (24 and 48 filters) with 2 x 2
+  max pooling and ReLU, then a 256-unit ReLU layer, written with the engine's `conv2d` and `max_pool2d`.
 
 Inputs are rows of 1024 pixels in the NIST36 storage (`nist36.upright` turns them upright). Both models
 take them as they are: the CNN reshapes a row to a 32 x 32 image, and a transposed image is as
