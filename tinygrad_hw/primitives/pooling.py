@@ -82,7 +82,7 @@ def _winner_mask(x, best, size):
     are the tile's positions walked in order, each keeping its mark if no earlier one holds one.
     The mask takes x's memory order, so everything after it sees one layout.
     """
-    mask = _like(x, bool, size)
+    mask = _blank_like(x, bool, size)
     inner, values = _tile_view(mask, size), _tile_view(x, size)
     np.equal(values, best[:, :, :, None, :, None], out=inner)
     if np.issubdtype(best.dtype, np.inexact) and np.isnan(best).any():
@@ -128,12 +128,12 @@ def unpool(g, winners, size):
     """
     if _axis_order(g) != _axis_order(winners):  # one transposing copy beats a mismatched product
         g = _copy_like(g, winners)
-    out = _like(winners, g.dtype, size)
+    out = _blank_like(winners, g.dtype, size)
     np.multiply(_tile_view(winners, size), g[:, :, :, None, :, None], out=_tile_view(out, size))
     return out
 
 
-def _like(x, dtype, size):
+def _blank_like(x, dtype, size):
     """An array shaped and laid out like x, to be written tile by tile: zeros only where the
     tiling leaves rows or columns out (a fresh array of zeros costs one more pass)."""
     if x.shape[2] % size == 0 and x.shape[3] % size == 0:
