@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, primitive
+from ..primitive import primitive
 from ..tensor import dtype_of, primal, shape_of
 from .arithmetic import exp
 from .elementwise import floor, trunc
@@ -117,63 +117,51 @@ def _(draw):
 # -- two-argument math -------------------------------------------------------------------------
 
 
-def _binary(name, ufunc, doc, slope_a, slope_b):
-    """Register numpy's two-argument function `ufunc` with the partial derivatives given. It is
-    wrapped, so that the ufunc's own options (`out=`, `where=`, `dtype=`), which the derivative
-    rules know nothing of, are refused rather than passed through."""
-
-    def forward(a, b):
-        return ufunc(a, b)
-
-    prim = Primitive(forward, name=name)
-    prim.__doc__ = doc
-    _defrules(prim, slope_a, slope_b)
-    return prim
+@primitive
+def arctan2(y, x):
+    """The angle of the point (x, y), in (-pi, pi]."""
+    return np.arctan2(y, x)
 
 
-arctan2 = _binary(
-    "arctan2",
-    np.arctan2,
-    "The angle of the point (x, y), in (-pi, pi]; arctan2(y, x).",
-    lambda ans, y, x: x / (x * x + y * y),
-    lambda ans, y, x: -y / (x * x + y * y),
-)
-hypot = _binary(
-    "hypot",
-    np.hypot,
-    "sqrt(a^2 + b^2), without overflow.",
-    lambda ans, a, b: a / ans,
-    lambda ans, a, b: b / ans,
-)
-logaddexp = _binary(
-    "logaddexp",
-    np.logaddexp,
-    "log(exp(a) + exp(b)), without overflow.",
-    lambda ans, a, b: exp(a - ans),
-    lambda ans, a, b: exp(b - ans),
-)
-logaddexp2 = _binary(
-    "logaddexp2",
-    np.logaddexp2,
-    "log2(2^a + 2^b), without overflow.",
-    lambda ans, a, b: 2 ** (a - ans),
-    lambda ans, a, b: 2 ** (b - ans),
-)
-mod = _binary(
-    "mod",
-    np.mod,
-    "x - floor(x / y) * y: the remainder with the sign of y (numpy's mod, Python's %).",
-    lambda ans, x, y: 1,
-    lambda ans, x, y: -floor(x / y),
-)
-fmod = _binary(
-    "fmod",
-    np.fmod,
-    "x - trunc(x / y) * y: the remainder with the sign of x (C's fmod).",
-    lambda ans, x, y: 1,
-    lambda ans, x, y: -trunc(x / y),
-)
+@primitive
+def hypot(a, b):
+    """sqrt(a^2 + b^2), without overflow."""
+    return np.hypot(a, b)
+
+
+@primitive
+def logaddexp(a, b):
+    """log(exp(a) + exp(b)), without overflow."""
+    return np.logaddexp(a, b)
+
+
+@primitive
+def logaddexp2(a, b):
+    """log2(2^a + 2^b), without overflow."""
+    return np.logaddexp2(a, b)
+
+
+@primitive
+def mod(x, y):
+    """x - floor(x / y) * y: the remainder with the sign of y (numpy's mod, Python's %)."""
+    return np.mod(x, y)
+
+
+@primitive
+def fmod(x, y):
+    """x - trunc(x / y) * y: the remainder with the sign of x (C's fmod)."""
+    return np.fmod(x, y)
+
+
 remainder = mod
+# Each is a function of its own (not numpy's ufunc registered as it is): the ufunc's options
+# (`out=`, `where=`, `dtype=`), which the derivative rules know nothing of, are then refused.
+_defrules(arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y))
+_defrules(hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans)
+_defrules(logaddexp, lambda ans, a, b: exp(a - ans), lambda ans, a, b: exp(b - ans))
+_defrules(logaddexp2, lambda ans, a, b: 2 ** (a - ans), lambda ans, a, b: 2 ** (b - ans))
+_defrules(mod, lambda ans, x, y: 1, lambda ans, x, y: -floor(x / y))
+_defrules(fmod, lambda ans, x, y: 1, lambda ans, x, y: -trunc(x / y))
 
 arctan2.defsample(_binary_sample(away_from=0.0))
 hypot.defsample(_binary_sample(away_from=0.0))
