@@ -191,6 +191,17 @@ def test_the_filters_gradient_reuses_the_forward_columns_only_while_they_are_the
     assert built[-10:] == [built[-1]] * 10
 
 
+def test_images_reshaped_in_place_after_the_forward_pass_get_their_own_columns(monkeypatch):
+    monkeypatch.setattr(cv, "_scratch", threading.local())
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((2, 3, 6, 12)), rng.standard_normal((4, 3, 3, 3))
+    cv.conv2d(x, w)
+    x.shape = (2, 3, 12, 6)  # the same array object, other images
+    g = rng.standard_normal((2, 4, 10, 4))
+    expected = cv.conv2d_filter_grad(x.copy(), g, (3, 3))
+    np.testing.assert_allclose(cv.conv2d_filter_grad(x, g, (3, 3)), expected, atol=1e-12)
+
+
 def test_a_fused_bias_is_the_bias_added_separately():
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)

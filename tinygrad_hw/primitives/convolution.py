@@ -209,34 +209,50 @@ def _output_rows(a, rows):
 
 # The filters' gradient multiplies the output's cotangent by the very columns the forward pass
 # built (im2col of the same images). Rather than build them twice, the forward pass leaves them in
-# one of a few reused buffers, labelled with the images (a weak reference) and the geometry, and
-# conv2d_filter_grad takes them from there while the label still matches, else builds them again.
-# It saves one im2col per layer and step (about 7% of the OCR CNN's step). Like every VJP, it
-# takes the images not to change between the forward and the backward pass.
+# one of a few reused buffers, labelled with the images (a weak reference to the array, its shape
+# and dtype) and the geometry, and conv2d_filter_grad takes them from there while the label still
+# matches, else builds them again. It saves one im2col per layer and step (about 7% of the OCR
+# CNN's step), for up to _SAVED_SLOTS buffers of up to _CHUNK_BYTES each kept per thread. Like
+# every VJP it takes the images to hold, at the backward pass, the values they had at the forward
+# pass; here also at their latest convolution: an array refilled in place and convolved again
+# before an earlier pass's gradient is taken would give that gradient the newer columns.
 _SAVED_SLOTS = 4
+
+
+def _slot_name(slot):
+    return f"saved columns {slot}"
+
+
+def _label(x, geometry):
+    """What a slot holding the columns of x for `geometry` is labelled with, besides x itself."""
+    return geometry, x.dtype, x.shape
 
 
 def _save_columns(x, geometry):
     """The name of the buffer to build x's columns in, labelled as holding them: the buffer that
     already holds x's, else one whose images are gone (a step ago's), else the next in turn."""
     labels = _scratch.__dict__.setdefault("slot_labels", [None] * _SAVED_SLOTS)
-    images = [None if label is None else label[0]() for label in labels]
-    mine = [k for k, label in enumerate(labels) if images[k] is x and label[1] == geometry]
-    free = [k for k in range(_SAVED_SLOTS) if images[k] is None]
+    mine, free = [], []
+    for k, label in enumerate(labels):
+        images = None if label is None else label[0]()
+        if images is None:
+            free.append(k)
+        elif images is x and label[1] == _label(x, geometry):
+            mine.append(k)
     if mine or free:
         slot = (mine or free)[0]
     else:
         slot = _scratch.__dict__.get("next_slot", 0)
         _scratch.next_slot = (slot + 1) % _SAVED_SLOTS
-    labels[slot] = (weakref.ref(x), geometry)
-    return f"saved columns {slot}"
+    labels[slot] = (weakref.ref(x), _label(x, geometry))
+    return _slot_name(slot)
 
 
-def _saved_columns(x, geometry, shape, dtype):
-    """The columns of x the forward pass left for this geometry, or None."""
+def _saved_columns(x, geometry, shape):
+    """The columns of x, as a `shape` matrix, that the forward pass left for `geometry`, or None."""
     for slot, label in enumerate(_scratch.__dict__.get("slot_labels", ())):
-        if label is not None and label[0]() is x and label[1] == geometry:
-            return _buffer(f"saved columns {slot}", shape, dtype)
+        if label is not None and label[0]() is x and label[1] == _label(x, geometry):
+            return _buffer(_slot_name(slot), shape, x.dtype)
     return None
 
 
@@ -257,7 +273,7 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     weights = w.reshape(f, -1)  # (F, C*KH*KW), the columns' order
     out = np.empty((f, oh, ow, n), dtype=dtype)
     chunks = _row_chunks(oh, weights.shape[1] * ow * n * dtype.itemsize)
-    buffer = _save_columns(x, (kh, kw, stride, padding, xb.dtype)) if len(chunks) == 1 else "columns"
+    buffer = _save_columns(x, (kh, kw, stride, padding)) if len(chunks) == 1 else "columns"
     for rows in chunks:
         np.matmul(weights, _columns(xb, kh, kw, stride, rows, ow, buffer), out=_output_rows(out, rows))
     if b is not None:
@@ -278,15 +294,12 @@ def conv2d_filter_grad(x, g, kernel_size, stride=1, padding=0):
     grad = np.zeros((c * kh * kw, f), dtype=dtype)
     product = np.empty_like(grad)
     chunks = _row_chunks(oh, c * kh * kw * ow * n * dtype.itemsize)
-    xb = None
+    saved = (
+        _saved_columns(x, (kh, kw, stride, padding), (c * kh * kw, oh * ow * n)) if len(chunks) == 1 else None
+    )
+    xb = _batch_last(x, padding, "padded") if saved is None else None
     for rows in chunks:
-        cols = None
-        if len(chunks) == 1 and isinstance(x, np.ndarray):
-            geometry = (kh, kw, stride, padding, np.dtype(x.dtype))
-            cols = _saved_columns(x, geometry, (c * kh * kw, oh * ow * n), x.dtype)
-        if cols is None:
-            xb = _batch_last(x, padding, "padded") if xb is None else xb
-            cols = _columns(xb, kh, kw, stride, rows, ow)
+        cols = _columns(xb, kh, kw, stride, rows, ow) if saved is None else saved
         np.matmul(cols, _output_rows(gb, rows).T, out=product)
         grad += product
     return np.ascontiguousarray(grad.T).reshape(f, c, kh, kw)
