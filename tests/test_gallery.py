@@ -24,7 +24,7 @@ def test_each_gallery_model_passes_the_gradient_check(name):
     params, state = example.init(rng)
     rows = rng.choice(len(x), size=6, replace=False)
     tg.check_grads(
-        lambda p: example.loss(p, state, x[rows], y[rows], rng, True)[0],
+        gallery.training_loss(example, state, x[rows], y[rows], rng),
         params,
         probes="directions",
         directions=4,

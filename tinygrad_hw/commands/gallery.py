@@ -85,4 +85,4 @@ def _logistic_tape(seed):
     rng = np.random.default_rng(seed)
     x, y = example.data(rng)
     params, state = example.init(rng)
-    return graph(lambda p: example.loss(p, state, x[:8], y[:8], rng, True)[0], params)
+    return graph(gallery.training_loss(example, state, x[:8], y[:8], rng), params)

@@ -23,20 +23,13 @@ from tinygrad_hw.profiler import profile
 
 def _mlp(rng, batch, dtype):
     """The NIST36 MLP: 1024 -> 64 sigmoid -> 36, softmax cross-entropy."""
-    params = {
-        "W1": nn.xavier_uniform(rng, 1024, 64, dtype),
-        "b1": np.zeros(64, dtype),
-        "W2": nn.xavier_uniform(rng, 64, 36, dtype),
-        "b2": np.zeros(36, dtype),
-    }
+    params = {"hidden": nn.init_dense(rng, 1024, 64, dtype), "out": nn.init_dense(rng, 64, 36, dtype)}
     x, y = rng.random((batch, 1024)).astype(dtype), rng.integers(0, 36, batch)
 
     def loss(p):
-        return tg.softmax_cross_entropy(
-            tg.affine(tg.sigmoid(tg.affine(x, p["W1"], p["b1"])), p["W2"], p["b2"]), y
-        )
+        return tg.softmax_cross_entropy(nn.dense(p["out"], nn.dense(p["hidden"], x), activation=None), y)
 
-    return loss, params
+    return loss, params, batch
 
 
 def _convolutional(rng, batch, dtype, channels, side, kernel, padding, filters, hidden, classes):
@@ -44,7 +37,7 @@ def _convolutional(rng, batch, dtype, channels, side, kernel, padding, filters, 
     size = side
     for i, f in enumerate(filters):
         layers[f"conv{i}"] = nn.conv2d_init(rng, channels if i == 0 else filters[i - 1], f, kernel, dtype)
-        size = (size + 2 * padding - kernel + 1) // 2
+        size = tg.conv_output_size(size, kernel, 1, padding) // 2  # after the 2x2 pooling
     width = filters[-1] * size * size
     dense = [width] + ([hidden] if hidden else []) + [classes]
     for i in range(len(dense) - 1):
@@ -60,7 +53,7 @@ def _convolutional(rng, batch, dtype, channels, side, kernel, padding, filters, 
             h = nn.dense(p[f"dense{i}"], h, activation=tg.relu if i < len(dense) - 2 else None)
         return tg.softmax_cross_entropy(h, y)
 
-    return loss, layers
+    return loss, layers, batch
 
 
 def _ocr_shaped_cnn(rng, batch, dtype):
@@ -74,14 +67,22 @@ def _cifar_shaped_cnn(rng, batch, dtype):
 
 
 def _gallery(name):
+    """A gallery example's loss on a batch of its data (at most all of it), in `dtype`."""
+
     def make(rng, batch, dtype):
         example = gallery.EXAMPLES[name]
         x, y = example.data(rng)
-        params, state = example.init(rng)
+        params, state = _as_dtype(example.init(rng), dtype)
         rows = rng.choice(len(x), size=min(batch, len(x)), replace=False)
-        return (lambda p: example.loss(p, state, x[rows], y[rows], rng, True)[0]), params
+        xb, yb = _as_dtype((x[rows], y[rows]), dtype)
+        return gallery.training_loss(example, state, xb, yb, rng), params, len(rows)
 
     return make
+
+
+def _as_dtype(tree, dtype):
+    """The pytree with its floating-point arrays cast to `dtype` (integer data, tokens, stay)."""
+    return tg.tree_map(lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a, tree)
 
 
 WORKLOADS = {
@@ -104,7 +105,7 @@ def run(
 ) -> dict:
     note_unused_data_dir(data_dir, "the profiler")
     out.mkdir(parents=True, exist_ok=True)
-    loss, params = WORKLOADS[model](np.random.default_rng(seed), batch, np.dtype(dtype).type)
+    loss, params, batch = WORKLOADS[model](np.random.default_rng(seed), batch, np.dtype(dtype).type)
     report = profile(loss, params, repeat=repeat)
     step = f"one value_and_grad step, {1e3 * report.step_seconds:.2f} ms (median)"
     print(f"{model}, batch {batch}, {dtype}: {step}")

@@ -26,6 +26,12 @@ EXAMPLES = {
 }
 
 
+def training_loss(example, state, x, y, rng):
+    """The example's training-mode loss on (x, y) as a function of its parameters alone, the state
+    held fixed: what a gradient check, a profile or a drawing of the tape differentiates."""
+    return lambda params: example.loss(params, state, x, y, rng, True)[0]
+
+
 def train(example, steps=None, seed=0, on_step=None):
     """Train `example` for `steps` (default: its own) and return its history.
 
