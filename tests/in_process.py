@@ -21,28 +21,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
-def _environment(env):
-    """os.environ replaced by `env` (when given) for the duration, and the working directory ROOT."""
-    saved, cwd = dict(os.environ), os.getcwd()
+def _environment(env, cwd):
+    """os.environ replaced by `env` and the working directory by `cwd` (each when given), for the
+    duration."""
+    saved, previous = dict(os.environ), os.getcwd()
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
-    os.chdir(ROOT)
+    if cwd is not None:
+        os.chdir(cwd)
     try:
         yield
     finally:
-        os.chdir(cwd)
+        os.chdir(previous)
         os.environ.clear()
         os.environ.update(saved)
 
 
-def run_module(package: str, *args, env=None) -> subprocess.CompletedProcess:
-    """`python -m package args` (from the repository's root, with environment `env` if given) run
-    here: its exit status, stdout and stderr."""
+def run_module(package: str, *args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
+    """`python -m package args` (from `cwd`, the repository's root unless None: the current folder,
+    with environment `env` if given) run here: its exit status, stdout and stderr."""
     argv = [str(a) for a in args]
     main = import_module(f"{package}.__main__").main
     stdout, stderr = io.StringIO(), io.StringIO()
-    with _environment(env), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    with _environment(env, cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
             status = run_command(main, argv)
         except SystemExit as exit:  # argparse: --help, or a usage error

@@ -35,8 +35,9 @@ from ocr.model_store import save_model
 from ocr.models import init_mlp
 from ocr.nist36 import PIXELS
 from ocr.page import make_page
+from tests.in_process import run_module
 from tinygrad_hw.app.checkpoint import save_checkpoint
-from tinygrad_hw.app.cli import UserError, run_command
+from tinygrad_hw.app.cli import UserError
 from tinygrad_hw.app.files import RUN_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,19 +62,10 @@ class Result:
     stderr: str
 
 
-def _main(package):
-    module = __import__(f"{package}.__main__", fromlist=["main"])
-    return module.main
-
-
-def run(capsys, package, *argv) -> Result:
-    capsys.readouterr()
-    try:
-        status = run_command(_main(package), [str(a) for a in argv])
-    except SystemExit as exit:  # only --help exits from inside argparse now
-        status = exit.code
-    captured = capsys.readouterr()
-    return Result(status, captured.out, captured.err)
+def run(package, *argv) -> Result:
+    """`python -m package argv` run in this process, in the current folder."""
+    result = run_module(package, *argv, cwd=None)
+    return Result(result.returncode, result.stdout, result.stderr)
 
 
 def assert_refused(result: Result, *expected: str, progress=False):
@@ -223,18 +215,18 @@ NIST_COMMANDS = [
 @pytest.mark.parametrize("package, verb, command", NIST_COMMANDS, ids=[c[2] for c in NIST_COMMANDS])
 @pytest.mark.parametrize("damage, expected", [c[1:] for c in MAT_CASES], ids=[c[0] for c in MAT_CASES])
 def test_nist36_commands_refuse_a_bad_mat_file_in_one_line(
-    tmp_path, capsys, package, verb, command, damage, expected
+    tmp_path, package, verb, command, damage, expected
 ):
     data = nist_folder(tmp_path / "data")
     damage(data / "nist36" / "nist36_valid.mat")
     inputs, out = snapshot(data), tmp_path / "out"
     before = previous_run(out, command)
-    result = run(capsys, package, *verb, "--data-dir", data, "--out", out)
+    result = run(package, *verb, "--data-dir", data, "--out", out)
     assert_refused(result, "nist36_valid.mat", expected)
     assert snapshot(out) == before and leftovers(out) == [] and snapshot(data) == inputs
 
 
-def test_a_sparse_mat_file_loads_as_its_dense_values(tmp_path, capsys):
+def test_a_sparse_mat_file_loads_as_its_dense_values(tmp_path):
     data = nist_folder(tmp_path / "data")
     dense = np.random.default_rng(1).random((72, PIXELS)) * (
         np.random.default_rng(2).random((72, PIXELS)) < 0.1
@@ -245,7 +237,7 @@ def test_a_sparse_mat_file_loads_as_its_dense_values(tmp_path, capsys):
     np.testing.assert_allclose(
         load_split_file(data / "nist36" / "nist36_valid.mat", "valid").x, dense, atol=1e-7
     )
-    result = run(capsys, "ocr", "train", "--epochs", "1", "--hidden", "4", "--data-dir", data, "--out", "o")
+    result = run("ocr", "train", "--epochs", "1", "--hidden", "4", "--data-dir", data, "--out", "o")
     assert result.status == 0 and "Traceback" not in result.stderr
     assert json.loads(Path("o/metrics.json").read_text())["epochs"] == 1
 
@@ -262,20 +254,20 @@ def test_a_sparse_mat_file_loads_as_its_dense_values(tmp_path, capsys):
     ],
     ids=["seed -1", "seed too large", "hidden 1e9", "hidden 0", "momentum 1", "lr nan"],
 )
-def test_ocr_train_refuses_bad_options_before_loading_anything(tmp_path, capsys, argv, expected):
+def test_ocr_train_refuses_bad_options_before_loading_anything(tmp_path, argv, expected):
     out = tmp_path / "out"
     before = previous_run(out, "python -m ocr train")
-    result = run(capsys, "ocr", "train", "--data-dir", tmp_path / "absent", "--out", out, *argv)
+    result = run("ocr", "train", "--data-dir", tmp_path / "absent", "--out", out, *argv)
     assert_refused(result, expected)
     assert snapshot(out) == before and leftovers(out) == []
 
 
-def test_an_exploding_loss_is_divergence_even_while_it_stays_finite(tmp_path, capsys):
+def test_an_exploding_loss_is_divergence_even_while_it_stays_finite(tmp_path):
     # the MLP's sigmoid keeps the loss finite at --lr 1e30 (it was 3e31, exit 0, model written)
     data = nist_folder(tmp_path / "data")
     out = tmp_path / "out"
     before = previous_run(out, "python -m ocr train")
-    result = run(capsys, "ocr", "train", "--lr", "1e30", "--hidden", "8", "--data-dir", data, "--out", out)
+    result = run("ocr", "train", "--lr", "1e30", "--hidden", "8", "--data-dir", data, "--out", out)
     assert_refused(result, "training diverged", "the loss grew from", progress=True)
     assert snapshot(out) == before and leftovers(out) == []
 
@@ -294,10 +286,10 @@ def test_an_exploding_loss_is_divergence_even_while_it_stays_finite(tmp_path, ca
     ],
     ids=["under a file", "a file", "a folder of other files", "another verb's run", "the current folder"],
 )
-def test_an_unusable_out_is_refused_before_any_work(tmp_path, capsys, make_out, expected):
+def test_an_unusable_out_is_refused_before_any_work(tmp_path, make_out, expected):
     out = make_out(tmp_path)
     before = snapshot(tmp_path / "mine")
-    result = run(capsys, "ocr", "train", "--data-dir", tmp_path / "absent", "--out", out)
+    result = run("ocr", "train", "--data-dir", tmp_path / "absent", "--out", out)
     assert_refused(result, expected)  # before the data folder is looked at: checked first
     assert snapshot(tmp_path / "mine") == before
 
@@ -313,14 +305,14 @@ def _run_of(folder, command):
     return folder
 
 
-def test_a_read_only_out_is_refused_before_training(tmp_path, capsys, monkeypatch):
+def test_a_read_only_out_is_refused_before_training(tmp_path, monkeypatch):
     if os.geteuid() == 0:  # root writes anywhere: make the permission check see a read-only folder
         monkeypatch.setattr(os, "access", lambda path, mode, **kw: Path(path).name != "out")
     out = tmp_path / "out"
     before = previous_run(out, "python -m ocr train")
     out.chmod(0o555)
     try:
-        result = run(capsys, "ocr", "train", "--data-dir", tmp_path / "absent", "--out", out)
+        result = run("ocr", "train", "--data-dir", tmp_path / "absent", "--out", out)
     finally:
         out.chmod(0o755)
     assert_refused(result, "out: not writable")
@@ -330,8 +322,8 @@ def test_a_read_only_out_is_refused_before_training(tmp_path, capsys, monkeypatc
 # -- reading photos --------------------------------------------------------------------------------------
 
 
-def _reading(capsys, image, model, out="read-out"):
-    result = run(capsys, "ocr", "read", image, "--model", model, "--out", out)
+def _reading(image, model, out="read-out"):
+    result = run("ocr", "read", image, "--model", model, "--out", out)
     assert result.status == 0 and "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -342,37 +334,37 @@ def _sixteen_bit(page):
     return (2000 + grey / 255 * 60000).astype(np.uint16)
 
 
-def test_a_16_bit_png_and_tiff_read_like_their_8_bit_copy(tmp_path, capsys, page, mlp_checkpoint):
+def test_a_16_bit_png_and_tiff_read_like_their_8_bit_copy(tmp_path, page, mlp_checkpoint):
     wide = _sixteen_bit(page)
     Image.fromarray(np.round(wide / 257).astype(np.uint8)).save(tmp_path / "eight.png")
-    expected = _reading(capsys, tmp_path / "eight.png", mlp_checkpoint).stdout
+    expected = _reading(tmp_path / "eight.png", mlp_checkpoint).stdout
     assert expected.strip()
     for name in ("wide.png", "wide.tif"):
         Image.fromarray(wide).save(tmp_path / name)
         assert Image.open(tmp_path / name).mode.startswith("I;16")
-        assert _reading(capsys, tmp_path / name, mlp_checkpoint).stdout == expected  # was empty text
+        assert _reading(tmp_path / name, mlp_checkpoint).stdout == expected  # was empty text
 
 
 def test_a_float_tiff_reads_like_its_8_bit_copy_and_nan_or_another_scale_is_refused(
-    tmp_path, capsys, page, mlp_checkpoint
+    tmp_path, page, mlp_checkpoint
 ):
     grey = np.round(page.mean(axis=2)).astype(np.uint8)
     Image.fromarray(grey).save(tmp_path / "eight.png")
-    expected = _reading(capsys, tmp_path / "eight.png", mlp_checkpoint).stdout
+    expected = _reading(tmp_path / "eight.png", mlp_checkpoint).stdout
     Image.fromarray((grey / 255).astype(np.float32)).save(tmp_path / "float.tif")
-    assert _reading(capsys, tmp_path / "float.tif", mlp_checkpoint).stdout == expected
+    assert _reading(tmp_path / "float.tif", mlp_checkpoint).stdout == expected
     nan = (grey / 255).astype(np.float32)
     nan[10, 10] = np.nan
     Image.fromarray(nan).save(tmp_path / "nan.tif")
     Image.fromarray(grey.astype(np.float32)).save(tmp_path / "levels.tif")
     for name, expected_error in (("nan.tif", "not finite numbers"), ("levels.tif", "divide by 255")):
         out = tmp_path / "out"
-        result = run(capsys, "ocr", "read", tmp_path / name, "--model", mlp_checkpoint, "--out", out)
+        result = run("ocr", "read", tmp_path / name, "--model", mlp_checkpoint, "--out", out)
         assert_refused(result, name, expected_error)
         assert not out.exists() and leftovers(out) == []
 
 
-def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, capsys, page, mlp_checkpoint):
+def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, page, mlp_checkpoint):
     from ocr.photos import load_image
 
     Image.fromarray(page).save(tmp_path / "upright.jpg", quality=95)
@@ -382,17 +374,17 @@ def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, capsy
     exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show
     sideways.save(tmp_path / "phone.jpg", quality=95, exif=exif)
     assert load_image(tmp_path / "phone.jpg").shape == page.shape  # was page.shape turned
-    expected = _reading(capsys, tmp_path / "upright.jpg", mlp_checkpoint).stdout
-    result = _reading(capsys, tmp_path / "phone.jpg", mlp_checkpoint)
+    expected = _reading(tmp_path / "upright.jpg", mlp_checkpoint).stdout
+    result = _reading(tmp_path / "phone.jpg", mlp_checkpoint)
     assert result.stdout.count("\n") == expected.count("\n") == 2  # two lines of text, not columns
     assert "turned" not in result.stderr  # upright from its tag, not from a guess
 
 
-def test_a_page_written_light_on_dark_is_read_inverted_and_said_so(tmp_path, capsys, page, mlp_checkpoint):
+def test_a_page_written_light_on_dark_is_read_inverted_and_said_so(tmp_path, page, mlp_checkpoint):
     Image.fromarray(page).save(tmp_path / "page.png")
     Image.fromarray(255 - page).save(tmp_path / "negative.png")
-    expected = _reading(capsys, tmp_path / "page.png", mlp_checkpoint).stdout
-    result = _reading(capsys, tmp_path / "negative.png", mlp_checkpoint, out="negative-out")
+    expected = _reading(tmp_path / "page.png", mlp_checkpoint).stdout
+    result = _reading(tmp_path / "negative.png", mlp_checkpoint, out="negative-out")
     assert result.stdout == expected  # was garbage
     assert "negative.png: the page looks written light on dark" in result.stderr
 
@@ -408,14 +400,12 @@ def test_a_page_written_light_on_dark_is_read_inverted_and_said_so(tmp_path, cap
     ],
     ids=["empty", "truncated", "text", "a folder", "missing"],
 )
-def test_read_refuses_a_bad_image_and_keeps_the_previous_run(
-    tmp_path, capsys, mlp_checkpoint, write, expected
-):
+def test_read_refuses_a_bad_image_and_keeps_the_previous_run(tmp_path, mlp_checkpoint, write, expected):
     image, out = tmp_path / "inputs" / "photo.png", tmp_path / "out"
     image.parent.mkdir(exist_ok=True)
     write(image)
     before = previous_run(out, "python -m ocr read")
-    result = run(capsys, "ocr", "read", image, "--model", mlp_checkpoint, "--out", out)
+    result = run("ocr", "read", image, "--model", mlp_checkpoint, "--out", out)
     assert_refused(result, "photo.png", expected)
     assert snapshot(out) == before and leftovers(out) == []  # metrics.json was rewritten with no images
 
@@ -428,13 +418,13 @@ def _png_bytes():
     return buffer.getvalue()
 
 
-def test_two_inputs_with_one_name_keep_both_sets_of_figures(tmp_path, capsys, page, mlp_checkpoint):
+def test_two_inputs_with_one_name_keep_both_sets_of_figures(tmp_path, page, mlp_checkpoint):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         Image.fromarray(page if folder == "a" else 255 - page).save(tmp_path / folder / "scan.png")
     Image.fromarray(page).save(tmp_path / "a" / "scan.jpg")
     inputs = [tmp_path / "a" / "scan.png", tmp_path / "b" / "scan.png", tmp_path / "a" / "scan.jpg"]
-    result = run(capsys, "ocr", "read", *inputs, "--model", mlp_checkpoint, "--out", "out")
+    result = run("ocr", "read", *inputs, "--model", mlp_checkpoint, "--out", "out")
     assert result.status == 0, result.stderr
     figures = sorted(p.name for p in Path("out").glob("*_boxes.png"))
     assert figures == ["scan-2_boxes.png", "scan-3_boxes.png", "scan_boxes.png"]  # was one, overwritten
@@ -478,20 +468,20 @@ CASE_IDS = [c[0] for c in CHECKPOINT_CASES]
 
 
 @pytest.mark.parametrize("write, expected", [c[1:] for c in CHECKPOINT_CASES], ids=CASE_IDS)
-def test_read_with_a_bad_model_file_is_one_line(tmp_path, capsys, page, write, expected):
+def test_read_with_a_bad_model_file_is_one_line(tmp_path, page, write, expected):
     model, marker, out = tmp_path / "inputs" / "model.npz", tmp_path / "marker", tmp_path / "out"
     model.parent.mkdir()
     write(model, marker)
     Image.fromarray(page).save(tmp_path / "inputs" / "page.png")
     inputs, before = snapshot(tmp_path / "inputs"), previous_run(out, "python -m ocr read")
-    result = run(capsys, "ocr", "read", tmp_path / "inputs" / "page.png", "--model", model, "--out", out)
+    result = run("ocr", "read", tmp_path / "inputs" / "page.png", "--model", model, "--out", out)
     assert_refused(result, "model.npz", expected)
     assert not marker.exists() and snapshot(out) == before and snapshot(tmp_path / "inputs") == inputs
 
 
 @pytest.mark.parametrize("verb", ["read", "eval", "demo"])
 def test_an_unreadable_candidate_is_skipped_with_one_line_and_the_good_one_used(
-    tmp_path, capsys, page, mlp_checkpoint, verb
+    tmp_path, page, mlp_checkpoint, verb
 ):
     for name in ("a-empty", "b-truncated"):
         (tmp_path / "runs" / name).mkdir(parents=True)
@@ -503,7 +493,7 @@ def test_an_unreadable_candidate_is_skipped_with_one_line_and_the_good_one_used(
     Image.fromarray(page).save(tmp_path / "images" / "page.png")
     (tmp_path / "images" / "page.txt").write_text("THE PAGE")
     inputs = {"read": ["images/page.png"], "eval": ["--images", "images"], "demo": []}[verb]
-    result = run(capsys, "ocr", verb, *inputs, "--out", "out")
+    result = run("ocr", verb, *inputs, "--out", "out")
     assert result.status == 0 and "Traceback" not in result.stderr, result.stderr
     skipped = [line for line in result.stderr.splitlines() if line.startswith("skipping the model")]
     assert len(skipped) == 2 and "using the model runs/c-good/model.npz" in result.stderr
@@ -517,20 +507,20 @@ def test_an_unreadable_candidate_is_skipped_with_one_line_and_the_good_one_used(
     [(b"\xff\xfe\x00H\x00I", "not UTF-8 text"), (b"", "holds no letter or digit"), (b" .,!\n", "no letter")],
     ids=["not UTF-8", "empty", "punctuation only"],
 )
-def test_eval_refuses_a_text_it_cannot_score_against(tmp_path, capsys, page, mlp_checkpoint, text, expected):
+def test_eval_refuses_a_text_it_cannot_score_against(tmp_path, page, mlp_checkpoint, text, expected):
     images, out = tmp_path / "images", tmp_path / "out"
     images.mkdir()
     Image.fromarray(page).save(images / "page.png")
     (images / "page.txt").write_bytes(text)
     before = previous_run(out, "python -m ocr eval")
-    result = run(capsys, "ocr", "eval", "--images", images, "--model", mlp_checkpoint, "--out", out)
+    result = run("ocr", "eval", "--images", images, "--model", mlp_checkpoint, "--out", out)
     assert_refused(result, "page.txt", expected)  # an empty text was scored: CER 54.0, exit 0
     assert snapshot(out) == before and leftovers(out) == []
 
 
-def test_demo_with_a_data_dir_without_images_says_so(tmp_path, capsys, mlp_checkpoint):
+def test_demo_with_a_data_dir_without_images_says_so(tmp_path, mlp_checkpoint):
     data = nist_folder(tmp_path / "data")
-    result = run(capsys, "ocr", "demo", "--data-dir", data, "--model", mlp_checkpoint, "--out", "out")
+    result = run("ocr", "demo", "--data-dir", data, "--model", mlp_checkpoint, "--out", "out")
     assert_refused(result, "images: no such folder")  # it read the generated page instead, exit 0
     assert not Path("out").exists()
 
@@ -545,22 +535,20 @@ def autoencoder_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("damage, expected", [c[1:] for c in IMAGE_CASES], ids=[c[0] for c in IMAGE_CASES])
-def test_compression_encode_refuses_a_bad_mat_file(
-    tmp_path, capsys, autoencoder_checkpoint, damage, expected
-):
+def test_compression_encode_refuses_a_bad_mat_file(tmp_path, autoencoder_checkpoint, damage, expected):
     mat = write_split(tmp_path / "inputs" / "images.mat", "valid")
     damage(mat)
     codes = tmp_path / "codes.npz"
     codes.write_bytes(b"the previous codes")
-    result = run(capsys, "compression", "encode", mat, "--model", autoencoder_checkpoint, "--output", codes)
+    result = run("compression", "encode", mat, "--model", autoencoder_checkpoint, "--output", codes)
     assert_refused(result, "images.mat", expected)  # a NaN pixel wrote NaN codes, exit 0
     assert codes.read_bytes() == b"the previous codes" and leftovers(codes) == []
 
 
-def test_compression_encode_never_writes_over_its_input(tmp_path, capsys, autoencoder_checkpoint):
+def test_compression_encode_never_writes_over_its_input(tmp_path, autoencoder_checkpoint):
     mat = write_split(tmp_path / "inputs" / "images.mat", "valid")
     before = mat.read_bytes()
-    result = run(capsys, "compression", "encode", mat, "--model", autoencoder_checkpoint, "--output", mat)
+    result = run("compression", "encode", mat, "--model", autoencoder_checkpoint, "--output", mat)
     assert_refused(result, "is one of the inputs")
     assert mat.read_bytes() == before
 
@@ -581,11 +569,11 @@ CODES_CASES = [
 
 
 @pytest.mark.parametrize("write, expected", [c[1:] for c in CODES_CASES], ids=[c[0] for c in CODES_CASES])
-def test_compression_decode_refuses_bad_codes(tmp_path, capsys, autoencoder_checkpoint, write, expected):
+def test_compression_decode_refuses_bad_codes(tmp_path, autoencoder_checkpoint, write, expected):
     codes, out = tmp_path / "inputs" / "codes.npz", tmp_path / "out"
     write(codes)
     before = previous_run(out, "python -m compression decode")
-    result = run(capsys, "compression", "decode", codes, "--model", autoencoder_checkpoint, "--out", out)
+    result = run("compression", "decode", codes, "--model", autoencoder_checkpoint, "--out", out)
     assert_refused(result, "codes.npz", expected)
     assert snapshot(out) == before and leftovers(out) == []
 
@@ -600,9 +588,7 @@ def test_compression_decode_refuses_bad_codes(tmp_path, capsys, autoencoder_chec
     ids=["truncated", "metadata not JSON", "metadata a list"],
 )
 @pytest.mark.parametrize("verb", ["decode", "encode"])
-def test_compression_refuses_a_bad_autoencoder_file(
-    tmp_path, capsys, autoencoder_checkpoint, change, expected, verb
-):
+def test_compression_refuses_a_bad_autoencoder_file(tmp_path, autoencoder_checkpoint, change, expected, verb):
     change(autoencoder_checkpoint)
     if verb == "decode":
         codes = _codes(tmp_path / "codes.npz", np.zeros((2, 32), np.float16))
@@ -610,7 +596,7 @@ def test_compression_refuses_a_bad_autoencoder_file(
     else:
         Image.fromarray(np.full((32, 32), 200, np.uint8)).save(tmp_path / "page.png")
         argv = ["encode", tmp_path / "page.png", "--output", tmp_path / "codes.npz"]
-    result = run(capsys, "compression", *argv, "--model", autoencoder_checkpoint)
+    result = run("compression", *argv, "--model", autoencoder_checkpoint)
     assert_refused(result, "autoencoder.npz", expected)
     if verb == "encode":
         assert not (tmp_path / "codes.npz").exists()  # nothing written for a model it could not read
@@ -628,11 +614,11 @@ def _with_info(path, info):
 # -- the PyTorch tasks ------------------------------------------------------------------------------------
 
 
-def test_fc_nist36_refuses_a_mat_file_of_no_rows_or_of_another_scale(tmp_path, capsys):
+def test_fc_nist36_refuses_a_mat_file_of_no_rows_or_of_another_scale(tmp_path):
     pytest.importorskip("torch")
     for name, damage in (("rows", dict(rows=0)), ("scale", dict(data=np.full((72, PIXELS), 255.0)))):
         data = nist_folder(tmp_path / name, **damage)
-        result = run(capsys, "torch_track", "fc-nist36", "--data-dir", data, "--out", "out", "--epochs", "1")
+        result = run("torch_track", "fc-nist36", "--data-dir", data, "--out", "out", "--epochs", "1")
         assert_refused(result, "nist36_valid.mat")
         assert not Path("out").exists()
 
@@ -652,7 +638,7 @@ def _cifar_folder(root: Path, marker: Path, bomb: str) -> Path:
 
 
 @pytest.mark.parametrize("bomb", ["data_batch_3", "test_batch", "batches.meta"])
-def test_a_cifar_batch_whose_unpickling_runs_code_is_refused_and_nothing_runs(tmp_path, capsys, bomb):
+def test_a_cifar_batch_whose_unpickling_runs_code_is_refused_and_nothing_runs(tmp_path, bomb):
     pytest.importorskip("torchvision")
     marker = tmp_path / "marker"
     root = _cifar_folder(tmp_path / "data", marker, bomb)
@@ -662,10 +648,10 @@ def test_a_cifar_batch_whose_unpickling_runs_code_is_refused_and_nothing_runs(tm
     out = tmp_path / "out"
     before = previous_run(out, "python -m torch_track cnn-cifar10")
     argv = ["cnn-cifar10", "--data-dir", root, "--out", out, "--epochs", "1", "--skip-checksums"]
-    result = run(capsys, "torch_track", *argv)
+    result = run("torch_track", *argv)
     assert_refused(result, bomb, "io.open", "nothing in it was run")
     assert not marker.exists() and snapshot(out) == before and leftovers(out) == []
-    result = run(capsys, "torch_track", *argv[:-1])  # without the flag: the checksums refuse it first
+    result = run("torch_track", *argv[:-1])  # without the flag: the checksums refuse it first
     assert_refused(result, "MD5 mismatch")
     assert not marker.exists()
 
@@ -691,13 +677,13 @@ def _mnist(raw: Path, garbage_in=None):
         _idx_gz(raw / garbage_in, b"this is no IDX file at all")
 
 
-def test_mnist_garbage_inside_a_good_gzip_is_one_line_and_does_not_stay_in_the_cache(tmp_path, capsys):
+def test_mnist_garbage_inside_a_good_gzip_is_one_line_and_does_not_stay_in_the_cache(tmp_path):
     pytest.importorskip("torchvision")
     from torch_track.idx_cache import prepare
 
     raw = tmp_path / "data" / "MNIST" / "raw"
     _mnist(raw, garbage_in="train-images-idx3-ubyte.gz")
-    result = run(capsys, "torch_track", "cnn-mnist", "--data-dir", tmp_path / "data", "--out", "out")
+    result = run("torch_track", "cnn-mnist", "--data-dir", tmp_path / "data", "--out", "out")
     assert_refused(result, "train-images-idx3-ubyte.gz", "does not hold an IDX file", progress=True)
     _mnist(raw)  # the good file put in its place: read, not the bad copy (the cache was keyed by name)
     import torchvision
@@ -706,7 +692,7 @@ def test_mnist_garbage_inside_a_good_gzip_is_one_line_and_does_not_stay_in_the_c
     assert len(torchvision.datasets.MNIST(root, train=True, download=False)) == 20
 
 
-def test_finetune_with_an_empty_or_malicious_weights_file_is_one_line(tmp_path, capsys):
+def test_finetune_with_an_empty_or_malicious_weights_file_is_one_line(tmp_path):
     pytest.importorskip("torchvision")
     for split in ("train", "val", "test"):
         for name, colour in (("red", 200), ("blue", 40)):
@@ -724,7 +710,7 @@ def test_finetune_with_an_empty_or_malicious_weights_file_is_one_line(tmp_path, 
     for (backbone, refusal), weights in itertools.product(backbones.items(), ("empty.pth", "bomb.pth")):
         argv = ["finetune", "--images", tmp_path / "flowers", "--weights", tmp_path / weights, "--out", "out"]
         options = ["--backbone", backbone, "--epochs", "1", "--scratch-epochs", "1", "--device", "cpu"]
-        result = run(capsys, "torch_track", *argv, *options)
+        result = run("torch_track", *argv, *options)
         said = [refusal, "nothing in it was run"] if weights == "bomb.pth" else [refusal]
         assert_refused(result, weights, *said)
         assert "\x1b" not in result.stderr  # no terminal escapes from torch's own message
@@ -734,7 +720,7 @@ def test_finetune_with_an_empty_or_malicious_weights_file_is_one_line(tmp_path, 
 # -- interrupts: a run's outputs are a unit -----------------------------------------------------------------
 
 
-def test_an_interrupt_after_the_model_is_written_keeps_the_previous_run_whole(tmp_path, capsys, monkeypatch):
+def test_an_interrupt_after_the_model_is_written_keeps_the_previous_run_whole(tmp_path, monkeypatch):
     import ocr.commands.train as train
 
     data = nist_folder(tmp_path / "data")
@@ -745,7 +731,7 @@ def test_an_interrupt_after_the_model_is_written_keeps_the_previous_run_whole(tm
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train, "_write_figures", interrupted)  # model.npz is written by then
-    result = run(capsys, "ocr", "train", "--epochs", "1", "--hidden", "4", "--data-dir", data, "--out", out)
+    result = run("ocr", "train", "--epochs", "1", "--hidden", "4", "--data-dir", data, "--out", out)
     assert result.status == 130 and "nothing of this run was kept" in result.stderr
     assert snapshot(out) == before and leftovers(out) == []  # was: the new model beside old metrics
 

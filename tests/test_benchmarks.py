@@ -1,15 +1,12 @@
 """The benchmark compares like with like: the three versions train the same model identically."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks import mlp_epoch
 from tests.in_process import run_module
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 32])

@@ -1,7 +1,6 @@
 """Compression: PCA's algebra, the autoencoder's gradients, rate-distortion, and the commands."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,6 @@ from ocr.nist36 import make_split
 from tests.in_process import run_module
 from tinygrad_hw.app.checkpoint import save_checkpoint
 from tinygrad_hw.app.cli import UserError
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_pca_components_are_orthonormal_and_a_full_basis_reconstructs_exactly():

@@ -2,7 +2,6 @@
 
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from ocr.reading import consistent_classes, group_lines, runs, word_breaks
 from ocr.scoring import character_errors, edit_distance, normalise
 from tests.in_process import run_module
 
-ROOT = Path(__file__).resolve().parents[1]
 TEXT = "HELLO 42\nWORLD OF INK"
 CHARACTERS = sum(c.isalnum() for c in TEXT)
 

@@ -15,8 +15,6 @@ from ocr.training import confusion_matrix, most_confused, train_model
 from tests.in_process import run_module
 from tinygrad_hw.app.cli import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def test_the_whole_mlp_loss_passes_the_numerical_gradient_check():
     # The homework's Q2.5: central differences against backprop on every parameter of 1024-64-36.

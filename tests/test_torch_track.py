@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,6 @@ torch = pytest.importorskip("torch")
 from tests.in_process import run_module  # noqa: E402
 from torch_track.common import load_state  # noqa: E402
 from torch_track.fc import FC, engine_gradients, from_engine  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_fc_gradients_equal_the_engines_from_the_same_weights_and_batch():
