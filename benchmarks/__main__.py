@@ -118,7 +118,10 @@ def _cnn_step_arguments(parser):
 
 
 def _cifar_arguments(parser):
-    parser.add_argument("--epochs", type=positive_int, default=16, help="epochs of the recipe (default: 16)")
+    epochs = cifar_engine.recipe.EPOCHS
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help=f"epochs of the recipe (default: {epochs})"
+    )
     parser.add_argument(
         "--limit", type=positive_int, help="only the first LIMIT images of each class (a smoke test)"
     )

@@ -19,6 +19,7 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import nn
+from tinygrad_hw.app.cli import UserError, first_line
 from torch_track import cifar_recipe as recipe
 
 
@@ -84,7 +85,7 @@ def predict(params, state, images, flip=False, batch=500):
 
 def scores(logits, labels):
     """Mean cross-entropy and accuracy."""
-    return float(tg.softmax_cross_entropy(logits, labels)), float(np.mean(logits.argmax(1) == labels))
+    return float(tg.softmax_cross_entropy(logits, labels)), nn.accuracy(logits, labels)
 
 
 def train(
@@ -102,7 +103,8 @@ def train(
 ):
     """Train with the recipe; returns params, state and the history per epoch (as the torch run's:
     train loss and accuracy on the augmented batches, valid loss and accuracy, learning rate,
-    seconds). `valid` is (uint8 images, labels); `on_step(images)` and `on_epoch(record)` report."""
+    seconds). `valid` is (uint8 images, labels); `on_step(count)` (the images of a step) and
+    `on_epoch(record)` report."""
     rng = np.random.default_rng(seed)
     step_fn = tg.value_and_grad(loss, has_aux=True)
     opt_state = nn.sgd_momentum_init(params)
@@ -118,7 +120,7 @@ def train(
             y = train_labels[rows]
             (value, (logits, state)), grads = step_fn(params, state, x, smoothed_targets(y))
             if not np.isfinite(value):
-                raise FloatingPointError(f"training diverged (the loss became {value})")
+                raise UserError(f"training diverged (the loss became {value})")
             params, opt_state = nn.sgd_momentum(
                 params, grads, opt_state, lr, recipe.MOMENTUM, recipe.WEIGHT_DECAY
             )
@@ -155,8 +157,6 @@ def load_cifar_tree(root, limit=None, on_image=None):
     smoke test). Errors are one line (UserError), before anything is decoded."""
     from PIL import Image
 
-    from tinygrad_hw.app.cli import UserError, first_line
-
     folders = {}
     for split, names in SPLITS.items():
         found = [root / name for name in names if (root / name).is_dir()]
@@ -164,6 +164,8 @@ def load_cifar_tree(root, limit=None, on_image=None):
             raise UserError(f"{root}: no {' or '.join(n + '/' for n in names)} folder (an ImageFolder tree)")
         folders[split] = found[0]
     classes = sorted(p.name for p in folders["train"].iterdir() if p.is_dir())
+    if not classes:
+        raise UserError(f"{folders['train']}: no class folders (an ImageFolder tree has one per class)")
     data = {}
     for split, folder in folders.items():
         split_classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
@@ -178,7 +180,7 @@ def load_cifar_tree(root, limit=None, on_image=None):
                 try:
                     with Image.open(path) as image:
                         pixels = np.asarray(image.convert("RGB"))
-                except (OSError, ValueError, SyntaxError) as error:  # truncated or not an image
+                except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
                     raise UserError(f"{path}: not a readable image ({first_line(error)})") from None
                 if pixels.shape != (32, 32, 3):
                     raise UserError(

@@ -39,9 +39,7 @@ class PCA:
 
 
 def fit_pca(x, k) -> PCA:
-    """The first k principal components of the rows of x."""
-    if not 0 < k <= min(x.shape):
-        raise ValueError(f"PCA: k must be between 1 and {min(x.shape)}, got {k}")
+    """The first k principal components of the rows of x (k at most min(x.shape), the SVD's)."""
     mean = x.mean(axis=0)
     _, _, vt = np.linalg.svd(np.asarray(x - mean, dtype=np.float64), full_matrices=False)
-    return PCA(mean.astype(np.float64), vt[:k])
+    return PCA(mean.astype(np.float64), vt).first(k)

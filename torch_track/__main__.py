@@ -13,6 +13,8 @@ from pathlib import Path
 from tinygrad_hw.app.cli import Verb, command_line, lazy, non_negative_int, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 
+from . import cifar_recipe
+
 DESCRIPTION = "The engine's models and their bigger siblings in PyTorch, for comparison."
 
 # task -> (one-line help, description, default epochs, the module in torch_track/commands and its function)
@@ -58,7 +60,7 @@ TASKS = {
         "a one-cycle learning rate, batch 512, label smoothing, random crops and flips; test predictions "
         "average each image with its mirror. Writes model.pt, curves.png, confusion.png, predictions.png "
         "and metrics.json (per-class accuracy). Nothing is downloaded.",
-        16,
+        cifar_recipe.EPOCHS,
         ("torchvision_sets", "run_cifar"),
     ),
     "imagefolder": (
@@ -97,7 +99,8 @@ TASKS = {
 def _task_arguments(name, epochs):
     def add_arguments(parser):
         what = "epochs of the new head" if name == "finetune" else "epochs"
-        parser.add_argument("--epochs", type=positive_int, help=f"{what} (default: {epochs})")
+        default = f"{epochs}; 10 with --backbone squeezenet1_1" if name == "finetune" else epochs
+        parser.add_argument("--epochs", type=positive_int, help=f"{what} (default: {default})")
         parser.add_argument(
             "--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu"
         )

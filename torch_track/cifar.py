@@ -232,8 +232,6 @@ def train_cifar(
     precision,
     seed,
     batch=recipe.BATCH,
-    peak_lr=recipe.PEAK_LR,
-    description="cnn-cifar10",
 ):
     """Train with the recipe; the history has, per epoch, train loss (label-smoothed, augmented images)
     and accuracy, valid loss and accuracy (no flip averaging), the learning rate and the seconds."""
@@ -251,7 +249,7 @@ def train_cifar(
     images_per_epoch = steps_per_epoch * min(batch, len(labels))
     with tqdm(
         total=epochs * images_per_epoch,
-        desc=description,
+        desc="cnn-cifar10",
         unit="image",
         unit_scale=True,
         leave=False,
@@ -261,7 +259,7 @@ def train_cifar(
             model.train()
             total, correct, seen = 0.0, 0, 0
             for rows in recipe.epoch_batches(len(labels), batch, rng):
-                lr = recipe.learning_rate(step, total_steps, peak_lr)
+                lr = recipe.learning_rate(step, total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 x = _inputs(recipe.random_crops_and_flips(pixels[rows], rng), device)

@@ -70,8 +70,10 @@ class CifarNet(nn.Sequential):
 
     Three blocks, each: 3 x 3 convolution (padding 1, no bias) -> 2 x 2 max pooling -> batch norm ->
     ReLU -> 3 x 3 convolution at the pooled size -> batch norm -> ReLU; then global average pooling and
-    one linear layer. Pooling before the batch norm normalises a quarter of the values for the same
-    result. Only operations the engine has or can have: no depthwise convolutions, no residuals."""
+    one linear layer. Pooling before the batch norm normalises a quarter of the values (a cheaper
+    order than conv, batch norm, ReLU, pool, and not the same function: the statistics are those of
+    the pooled values). Only operations the engine has or can have: no depthwise convolutions, no
+    residuals."""
 
     def __init__(self, classes=10, widths=(48, 96, 192), in_channels=3):
         layers, c_in = [], in_channels

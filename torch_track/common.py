@@ -32,13 +32,18 @@ def at_most(splits: dict, limit: int | None, seed: int) -> dict:
     cut = {}
     for name, split in splits.items():
         if isinstance(split, Split):
-            rows = np.sort(rng.permutation(len(split))[:limit])
+            rows = random_rows(len(split), limit, rng)
             cut[name] = Split(split.x[rows], split.y[rows])
         else:
             images, labels = split
-            rows = torch.from_numpy(np.sort(rng.permutation(len(labels))[:limit]))
+            rows = torch.from_numpy(random_rows(len(labels), limit, rng))
             cut[name] = (images[rows], labels[rows])
     return cut
+
+
+def random_rows(count: int, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """At most `limit` of the row indices 0 .. count - 1, picked at random, in increasing order."""
+    return np.sort(rng.permutation(count)[:limit])
 
 
 def pick_device(requested: str | None) -> torch.device:

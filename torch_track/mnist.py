@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Subset
 from tinygrad_hw.app.cli import UserError, first_line
 
 from .cnn import CharCNN
-from .common import adamw, evaluate, held_out_loaders, seed_everything, train
+from .common import adamw, evaluate, held_out_loaders, random_rows, seed_everything, train
 
 
 def read_mnist(root: Path, train: bool, transform=None):
@@ -41,7 +41,7 @@ def train_mnist(root: Path, *, epochs, device, seed, limit=None):
     test = read_mnist(root, False, to_tensor)
     if limit is not None:
         rng = np.random.default_rng(seed)
-        full, test = (Subset(d, np.sort(rng.permutation(len(d))[:limit]).tolist()) for d in (full, test))
+        full, test = (Subset(d, random_rows(len(d), limit, rng).tolist()) for d in (full, test))
     seed_everything(seed)
     loaders = held_out_loaders(full, seed, 128, 1024)
     model = CharCNN(classes=10, channels=(32, 64), side=28, invert=False).to(device)

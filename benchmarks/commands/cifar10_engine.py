@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -22,7 +23,6 @@ def run(*, out: Path, data_dir: Path | None, seed: int, epochs: int, limit: int 
         raise UserError(
             "CIFAR-10 is not here: give --data-dir with cifar10/ (train/, val/, test/ as ImageFolder trees)"
         )
-    out.mkdir(parents=True, exist_ok=True)  # fail before hours of training, not after
     keep_freed_memory()
     start = time.perf_counter()
     with tqdm(desc="decoding", unit="image", unit_scale=True, leave=False, disable=None) as bar:
@@ -36,15 +36,12 @@ def run(*, out: Path, data_dir: Path | None, seed: int, epochs: int, limit: int 
     with tqdm(
         total=images_to_train, desc="cifar10-engine", unit="image", unit_scale=True, leave=False, disable=None
     ) as bar:
+        epoch_numbers = itertools.count(1)
 
         def report(record):
             bar.set_postfix(valid_acc=f"{record['valid_accuracy']:.3f}")
-            message(
-                f"epoch {len(history_so_far) + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items())
-            )
-            history_so_far.append(record)
+            message(f"epoch {next(epoch_numbers)}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items()))
 
-        history_so_far = []
         params, state, history = cifar_engine.train(
             params, state, train_images, train_labels, data["valid"], epochs=epochs, seed=seed,
             on_step=bar.update, on_epoch=report,
