@@ -69,6 +69,28 @@ def test_the_kernels_match_the_readable_convolution_in_every_layout(
             np.testing.assert_allclose(dx, expected_dx, atol=1e-11, err_msg=gname)
 
 
+def test_the_input_gradient_leaves_numpy_buffer_size_as_it_found_it(monkeypatch):
+    """col2im's additions run with small ufunc buffers (2-3x faster on strided runs); the caller's
+    setting must come back, also when the additions fail half-way."""
+    rng = np.random.default_rng(0)
+    g, w = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((3, 2, 3, 3))
+    before = np.getbufsize()
+    seen = []
+    shifted = cv._shifted
+
+    def watched(*args):
+        seen.append(np.getbufsize())
+        if len(seen) == 5:
+            raise RuntimeError("interrupted")
+        return shifted(*args)
+
+    monkeypatch.setattr(cv, "_shifted", watched)
+    with pytest.raises(RuntimeError):
+        cv.conv2d_input_grad(g, w, (2, 2, 6, 6))
+    assert seen == [cv._UFUNC_BUFFER] * 5 and cv._UFUNC_BUFFER != before
+    assert np.getbufsize() == before
+
+
 def test_float32_stays_float32_through_a_cnn_step():
     rng = np.random.default_rng(0)
     params = {
