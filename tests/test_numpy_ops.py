@@ -508,3 +508,21 @@ def test_argmax_and_argmin_see_through_a_traced_value_and_give_integers():
         return tg.sum(t)
 
     np.testing.assert_array_equal(tg.grad(f)(x), np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("layer", ["matmul", "affine"])
+def test_a_column_major_matrix_gets_its_cotangent_in_the_same_memory_order(layer):
+    """The cotangent of a transposed-in-memory matrix (a flattened batch-last activation) is written
+    column-major too: the same values, and the elementwise VJPs before it see one memory order."""
+    x, w, b = R(6, 4), R(4, 3), R(3)
+    g = R(6, 3)
+
+    def f(v):
+        return tg.matmul(v, w) if layer == "matmul" else tg.affine(v, w, b)
+
+    for images in (x, np.asfortranarray(x)):
+        _, pullback = tg.vjp(f, images)
+        (cotangent,) = pullback(g)
+        np.testing.assert_allclose(cotangent, g @ w.T, rtol=1e-12)
+        assert cotangent.flags.f_contiguous == images.flags.f_contiguous
+    tg.check_grads(f, np.asfortranarray(x), order=2)

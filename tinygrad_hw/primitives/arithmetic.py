@@ -198,9 +198,29 @@ def _swap_last(x):
     return transpose(x, tuple(axes))
 
 
+def _column_major(a):
+    """Whether the matrix a lies in memory column by column (a transposed C array, a flattened
+    batch-last activation) and not also row by row."""
+    a = primal(a)
+    return type(a) is np.ndarray and a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def _product_like(g, b, a):
+    """g @ b^T, the cotangent of the matrix a in a @ b, laid out in memory like a.
+
+    When a is column-major, (b @ g^T)^T is the same product with BLAS writing it column by column.
+    Then the cotangent and a share one memory order, and so do the elementwise VJPs before them:
+    numpy is many times slower on operands of mixed orders (the ReLU's VJP on a flattened
+    batch-last activation, 262,144 values: 1 ms instead of 0.1).
+    """
+    if _column_major(a):
+        return transpose(matmul(b, transpose(g)))
+    return matmul(g, b.T)
+
+
 def _matmul_vjp_a(g, ans, a, b):
     if a.ndim == 2 and b.ndim == 2:
-        return matmul(g, b.T)
+        return _product_like(g, b, a)
     g2, a2, b2 = _as_matrices(g, a, b)
     return reshape(unbroadcast(matmul(g2, _swap_last(b2)), shape_of(a2)), shape_of(a))
 
@@ -256,7 +276,7 @@ def affine(x, w, b):
 
 
 affine.defvjp(
-    lambda g, ans, x, w, b: matmul(g, w.T),
+    lambda g, ans, x, w, b: _product_like(g, w, x),
     lambda g, ans, x, w, b: matmul(x.T, g),
     lambda g, ans, x, w, b: unbroadcast(g, b.shape),
 )
