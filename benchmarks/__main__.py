@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import openblas_kernels  # noqa: F401 (before anything loads numpy: it picks OpenBLAS's kernels)
 from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
 
 from . import cifar_engine, cnn_step, hvp_cost, mlp_epoch

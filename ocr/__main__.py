@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import openblas_kernels  # noqa: F401 (before anything loads numpy: it picks OpenBLAS's kernels)
 from tinygrad_hw.app.cli import Verb, command_line, positive_float, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import openblas_kernels  # noqa: F401 (before anything loads numpy: it picks OpenBLAS's kernels)
 from tinygrad_hw.app.cli import Verb, command_line, lazy, non_negative_int, positive_int, run_command
 from tinygrad_hw.app.memory import keep_freed_memory
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import openblas_kernels
 from tinygrad_hw.app.cli import UserError, message, note_unused_data_dir
 from tinygrad_hw.app.files import write_json
 from tinygrad_hw.app.memory import keep_freed_memory
@@ -36,5 +37,7 @@ def run(
             result["memory"] = {name: cnn_step.peak_memory(name, config) for name in ("engine", "torch")}
         results.append(result)
         cnn_step.print_row(result, header=len(results) == 1)
-    message(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    write_json(out / "metrics.json", {"configs": results, "kept_freed_memory": tuned, "seed": seed})
+    kernels = openblas_kernels.kernels_in_use()
+    message(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; the engine's BLAS: {kernels}")
+    metrics = {"configs": results, "kept_freed_memory": tuned, "blas_kernels": kernels, "seed": seed}
+    write_json(out / "metrics.json", metrics)
