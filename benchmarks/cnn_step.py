@@ -193,6 +193,14 @@ def gemm_rate(size=1024, repeats=5):
     return 2 * size**3 / min(_seconds(lambda: a @ a) for _ in range(repeats))
 
 
+# After its last product, OpenBLAS's worker thread keeps spinning for about 0.1 s, and PyTorch's
+# OpenMP workers for a few milliseconds: whatever runs next on the two cores shares one of them.
+# Measured here (OCR CNN, batch 64): PyTorch's first step right after engine steps 36 ms, 16.5 ms
+# after a 0.2 s pause; the engine's right after PyTorch steps 24 ms, 17.8 ms after a 0.01 s pause.
+# Dropping the first step of a block did not cover it: the second still started inside the spin.
+_SETTLE_SECONDS = 0.25
+
+
 def time_steps(repeats, with_torch=True):
     """Best-of-`repeats` seconds per step of the OCR CNN at batch 64, and both first losses."""
     run_engine, make_torch = setup(f"ocr-{BATCH}")
@@ -200,17 +208,10 @@ def time_steps(repeats, with_torch=True):
     times = {"engine": min(_seconds(run_engine) for _ in range(repeats))}
     if with_torch:
         run_torch = make_torch()
+        time.sleep(_SETTLE_SECONDS)
         losses["torch"] = run_torch()  # the first step, from the same weights
         times["torch"] = min(_seconds(run_torch) for _ in range(repeats))
     return times, losses
-
-
-# After its last product, OpenBLAS's worker thread keeps spinning for about 0.1 s, and PyTorch's
-# OpenMP workers for a few milliseconds: whatever runs next on the two cores shares one of them.
-# Measured here (OCR CNN, batch 64): PyTorch's first step right after engine steps 36 ms, 16.5 ms
-# after a 0.2 s pause; the engine's right after PyTorch steps 24 ms, 17.8 ms after a 0.01 s pause.
-# Dropping the first step of a block did not cover it: the second still started inside the spin.
-_SETTLE_SECONDS = 0.25
 
 
 def compare(config, repeats=10, block=3, with_torch=True):
