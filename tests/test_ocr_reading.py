@@ -11,7 +11,7 @@ from skimage import transform
 from ocr.letters import find_letters
 from ocr.nist36 import CLASS_NAMES
 from ocr.page import make_page
-from ocr.reading import consistent_classes, group_lines, runs, word_breaks
+from ocr.reading import SHIFTS, consistent_classes, group_lines, read, runs, shifted_rows, word_breaks
 from ocr.scoring import character_errors, edit_distance, normalise
 from tests.in_process import run_module
 
@@ -123,6 +123,40 @@ def test_letters_and_digits_are_not_mixed_within_a_run():
         scores[k, CLASS_NAMES.index(c)] = 1.0
     classes = consistent_classes(scores, [[0, 1], [2], [3]])
     assert [CLASS_NAMES[c] for c in classes] == ["T", "O", "7", "0"]  # "T0" -> "TO"; lone 0 stays
+
+
+def test_a_shifted_crop_moves_its_ink_and_fills_the_edge_with_paper():
+    crop = np.ones((32, 32))
+    crop[10:14, 20:23] = 0.0  # a block of ink
+    for dy, dx in SHIFTS + ((2, -3),):
+        moved = shifted_rows(crop.reshape(1, -1), dy, dx).reshape(32, 32)
+        expected = np.ones((32, 32))
+        expected[10 + dy : 14 + dy, 20 + dx : 23 + dx] = 0.0
+        np.testing.assert_array_equal(moved, expected, err_msg=f"{(dy, dx)}")
+    edge = np.zeros((1, 1024))  # all ink: what comes in from outside is paper
+    assert shifted_rows(edge, 1, 0).reshape(32, 32)[0].min() == 1.0
+    assert shifted_rows(edge, 0, -1).reshape(32, 32)[:, -1].min() == 1.0
+
+
+def test_each_character_is_the_class_most_probable_over_its_crop_and_its_shifts(page):
+    """A classifier that changes its mind with a one-pixel shift: the reading follows the average
+    of the log-probabilities over the five crops, not the centred crop alone."""
+    seen = []
+
+    def fickle(rows):
+        seen.append(rows.copy())
+        logits = np.zeros((len(rows), 36))
+        call = len(seen) - 1
+        if call % len(SHIFTS) == 0:  # the crops as they are: "A", barely
+            logits[:, 0] = 1.0
+        else:  # every shifted version: "B", strongly
+            logits[:, 1] = 3.0
+        return logits
+
+    reading = read(page, fickle, orient=False)
+    assert len(seen) == len(SHIFTS)
+    np.testing.assert_array_equal(seen[1], shifted_rows(seen[0], *SHIFTS[1]))
+    assert set(reading.predicted) == {"B"}
 
 
 def test_character_error_rate_ignores_case_spaces_and_punctuation():
