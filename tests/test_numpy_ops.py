@@ -526,3 +526,23 @@ def test_a_column_major_matrix_gets_its_cotangent_in_the_same_memory_order(layer
         np.testing.assert_allclose(cotangent, g @ w.T, rtol=1e-12)
         assert cotangent.flags.f_contiguous == images.flags.f_contiguous
     tg.check_grads(f, np.asfortranarray(x), order=2)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.999, 0.0, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_is_its_definition_at_the_edges_and_keeps_dtype_and_layout(slope, dtype):
+    """Its branch-free form (slopes in (0, 1)) against `np.where`'s, infinities, NaN and zeros
+    included; the slope in the VJP is in x's dtype and memory order."""
+    edges = np.array([-np.inf, -3.5, -1e-30, -0.0, 0.0, 1e-30, 2.5, np.inf, np.nan], dtype=dtype)
+    with np.errstate(invalid="ignore"):  # 0 * inf, in the definition itself
+        expected = np.where(edges > 0, edges, slope * edges)
+        got = tg.leaky_relu(edges, slope)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    x = np.asfortranarray(R(5, 4).astype(dtype))
+    _, pullback = tg.vjp(lambda v: tg.leaky_relu(v, slope), x)
+    g = np.asfortranarray(R(5, 4).astype(dtype))
+    (cotangent,) = pullback(g)
+    np.testing.assert_array_equal(cotangent, g * np.where(x > 0, 1, dtype(slope)).astype(dtype))
+    rule = tg.leaky_relu.vjps[0](g, None, x, slope)  # before the engine casts it back to x's dtype
+    assert rule.dtype == dtype and rule.flags.f_contiguous

@@ -64,14 +64,31 @@ relu.defvjp(lambda g, ans, x: g * (primal(x) > 0))
 relu.defjvp(lambda t, ans, x: t * (primal(x) > 0))
 
 
+# np.where chooses element by element with a branch: on 0.5 M float32 values of random sign it took
+# 1.9 ms, a ufunc 0.1-0.2 ms (numpy 2.4). For a slope s in (0, 1), the usual case, the larger of x
+# and s x is exactly the definition's choice (x where x > 0, else s x; infinities and NaN
+# included), and the larger of [x > 0] and s is exactly its slope; other slopes take np.where.
+
+
+def _ufunc_slope(negative_slope):
+    return 0 < negative_slope < 1
+
+
 @primitive
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, else negative_slope * x."""
+    if _ufunc_slope(negative_slope):
+        return np.maximum(x, negative_slope * x)
     return np.where(x > 0, x, negative_slope * x)
 
 
 def _leaky_slope(x, negative_slope):
-    return np.where(primal(x) > 0, 1.0, negative_slope)
+    """1 where x > 0, else negative_slope, in x's floating dtype and memory order."""
+    x = primal(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    if _ufunc_slope(negative_slope):
+        return np.maximum(x > 0, dtype.type(negative_slope))
+    return np.where(x > 0, dtype.type(1), dtype.type(negative_slope))
 
 
 leaky_relu.defvjp(lambda g, ans, x, negative_slope=0.01: g * _leaky_slope(x, negative_slope))
