@@ -546,3 +546,10 @@ def test_leaky_relu_is_its_definition_at_the_edges_and_keeps_dtype_and_layout(sl
     np.testing.assert_array_equal(cotangent, g * np.where(x > 0, 1, dtype(slope)).astype(dtype))
     rule = tg.leaky_relu.vjps[0](g, None, x, slope)  # before the engine casts it back to x's dtype
     assert rule.dtype == dtype and rule.flags.f_contiguous
+
+
+def test_leaky_relu_takes_a_slope_per_channel_broadcast_against_x():
+    x, slopes = R(3, 4), np.array([0.1, 0.2, 1.5, 0.0])
+    np.testing.assert_array_equal(tg.leaky_relu(x, slopes), np.where(x > 0, x, slopes * x))
+    grad = tg.grad(lambda v: tg.sum(tg.leaky_relu(v, slopes)))(x)
+    np.testing.assert_array_equal(grad, np.where(x > 0, 1.0, np.broadcast_to(slopes, x.shape)))

@@ -17,11 +17,13 @@ ZEN4 = (
 )
 ZEN3 = ZEN4.replace(" avx512f", "")
 INTEL = ZEN4.replace("AuthenticAMD", "GenuineIntel").replace(": 25", ": 6")
-LATER_CORE_ONLY = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\nflags\t\t: avx2\n\n" + ZEN4
+FIRST_BLOCK_DECIDES = (
+    "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\nflags\t\t: avx2\n\n" + ZEN4
+)
 
 
 @pytest.mark.parametrize(
-    "cpuinfo, zen4", [(ZEN4, True), (ZEN3, False), (INTEL, False), (LATER_CORE_ONLY, False), ("", False)]
+    "cpuinfo, zen4", [(ZEN4, True), (ZEN3, False), (INTEL, False), (FIRST_BLOCK_DECIDES, False), ("", False)]
 )
 def test_only_an_amd_family_19h_cpu_with_avx512_counts_as_zen4(cpuinfo, zen4):
     assert openblas_kernels.is_zen4(cpuinfo) is zen4

@@ -71,7 +71,8 @@ relu.defjvp(lambda t, ans, x: t * (primal(x) > 0))
 
 
 def _ufunc_slope(negative_slope):
-    return 0 < negative_slope < 1
+    """Whether the slope is one number in (0, 1) (a slope per channel, broadcast, takes np.where)."""
+    return np.ndim(negative_slope) == 0 and 0 < negative_slope < 1
 
 
 @primitive
