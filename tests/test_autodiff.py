@@ -212,3 +212,35 @@ def test_has_aux_returns_the_auxiliary_output_unboxed_and_differentiates_only_th
     np.testing.assert_array_equal(aux["logits"], x @ W)
     assert value == pytest.approx(float(np.sum((x @ W) ** 2)))
     np.testing.assert_allclose(g, 2 * x.T @ (x @ W))
+
+
+def test_value_and_grad_of_one_argument_counts_argnums_from_either_end():
+    f = lambda a, b: tg.sum(a * b * b)  # noqa: E731
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    value, g = tg.value_and_grad(f, argnums=-1)(a, b)
+    assert value == 1 * 9 + 2 * 16
+    np.testing.assert_array_equal(g, 2 * a * b)
+    with pytest.raises(IndexError, match="argnums=2 but the function got 2 arguments"):
+        tg.value_and_grad(f, argnums=2)(a, b)
+    with pytest.raises(IndexError, match="argnums=-3 but the function got 2 arguments"):
+        tg.value_and_grad(f, argnums=-3)(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_with_integer_labels_is_the_mean_negative_log_softmax(dtype):
+    # The loss is computed as log-sum-exp minus the label's logit, without the log-softmax matrix.
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((6, 5)) * np.array([[1.0], [1e-3], [30.0], [300.0], [1.0], [1.0]])).astype(
+        dtype
+    )
+    logits[4] = 0.0  # a tie between every class
+    labels = np.array([0, 4, 2, 1, 3, 0])
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    expected = -log_softmax[np.arange(6), labels]
+    for reduction, reduce in (("mean", np.mean), ("sum", np.sum)):
+        loss = tg.softmax_cross_entropy(logits, labels, reduction=reduction)
+        assert loss.dtype == dtype and loss >= 0
+        np.testing.assert_allclose(loss, reduce(expected), rtol=1e-6 if dtype == np.float32 else 1e-13)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 5\)"):
+        tg.softmax_cross_entropy(logits, np.array([0, 1, 2, 3, 4, -1]))

@@ -228,6 +228,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
+    if single and not has_aux:
+        return functools.wraps(f)(functools.partial(_value_and_grad_of_one, f, argnums))
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
@@ -263,6 +265,52 @@ def value_and_grad(f, argnums=0, has_aux=False):
         return value, grads
 
     return value_and_grad_f
+
+
+def _value_and_grad_of_one(f, argnum, *args, **kwargs):
+    """`value_and_grad(f, argnum)` called: the common case (one argument differentiated, no aux),
+    which skips building a pullback. It runs every step of every training loop, so each line
+    counts; the errors are the general path's."""
+    if not -len(args) <= argnum < len(args):
+        raise IndexError(f"argnums={argnum} but the function got {len(args)} arguments")
+    trace = new_trace()
+    chosen = args[argnum]
+    leaves, treedef = tree_flatten(chosen)
+    inputs = [Tensor(x, trace) for x in differentiable_inputs(leaves, (chosen,))]
+    full = list(args)
+    full[argnum] = tree_unflatten(treedef, inputs)
+    out = f(*full, **kwargs)
+    tape = trace.finish()
+    if type(out) is not Tensor or out.trace is not trace or out.value.shape != ():
+        return _value_and_grad_of_other(f, out, trace, tape, inputs, treedef)
+    value = out.value
+    refuse_complex(value, "vjp")
+    cotangents = backward(tape, {id(out): np.array(1, value.dtype)})
+    return value, tree_unflatten(treedef, _gradients(cotangents, inputs))
+
+
+def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
+    """The rarer outputs: an array of size 1 but not 0-d, a constant, or one refused with the
+    general path's errors (a pytree, several values, a complex value)."""
+    value = _unboxed(out, trace) if type(out) is Tensor else out
+    for leaf in tree_flatten(value)[0]:
+        refuse_complex(leaf, "vjp")
+    if isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
+        raise ValueError(
+            f"grad needs a function with a scalar output, but {_name(f)} returned "
+            f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
+            "vector outputs"
+        )
+    if type(out) is not Tensor or out.trace is not trace:
+        warnings.warn(
+            "the output does not depend on the inputs being differentiated, so the gradient "
+            "is zero (if that is unexpected, check that the function uses its arguments)",
+            ZeroGradientWarning,
+            stacklevel=3,
+        )
+        return value, tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
+    seed = np.ones(shape_of(value), getattr(value, "dtype", np.float64))
+    return value, tree_unflatten(treedef, _gradients(backward(tape, {id(out): seed}), inputs))
 
 
 def _output_description(value):
