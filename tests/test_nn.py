@@ -6,6 +6,7 @@ import pytest
 import tinygrad_hw as tg
 from tinygrad_hw import nn
 from tinygrad_hw.commands.demo import init_classifier, loss, make_spirals, train
+from tinygrad_hw.pytree import tree_map
 
 
 def test_xavier_uniform_has_variance_two_over_fan_in_plus_fan_out():
@@ -27,6 +28,25 @@ def test_sgd_and_momentum_follow_their_update_rules_without_mutating_inputs():
     np.testing.assert_allclose(new_params["W"], params["W"] + new_velocity["W"])  # W = W + M
     assert params["W"].tolist() == [1.0, 2.0] and velocity["W"].tolist() == [0.2, 0.0]
     assert nn.momentum_init(params)["W"].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("params", "grads", "expected"),
+    [
+        ({"W": [1.0], "b": [2.0]}, {"b": [10.0], "W": [-10.0]}, {"W": [2.0], "b": [1.0]}),  # by key
+        ({"W": [1.0], "b": 2.0}, {"W": [-10.0], "b": 10.0}, {"W": [2.0], "b": 1.0}),  # a 0-d leaf
+        (
+            {"layer": {"W": [1.0]}, "b": [2.0]},
+            {"b": [10.0], "layer": {"W": [-10.0]}},
+            {"layer": {"W": [2.0]}, "b": [1.0]},
+        ),
+    ],
+    ids=["flat dict", "0-d leaf", "nested dict"],
+)
+def test_sgd_pairs_every_leaf_with_its_own_gradient(params, grads, expected):
+    as_arrays = lambda tree: tree_map(np.asarray, tree)  # noqa: E731
+    updated = nn.sgd(as_arrays(params), as_arrays(grads), lr=0.1)
+    assert tree_map(lambda x: x.tolist(), updated) == expected
 
 
 def test_random_batches_cover_every_row_once_per_epoch_in_a_new_order():
