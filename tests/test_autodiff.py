@@ -244,3 +244,12 @@ def test_cross_entropy_with_integer_labels_is_the_mean_negative_log_softmax(dtyp
         np.testing.assert_allclose(loss, reduce(expected), rtol=1e-6 if dtype == np.float32 else 1e-13)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 5\)"):
         tg.softmax_cross_entropy(logits, np.array([0, 1, 2, 3, 4, -1]))
+
+
+def test_tree_unflatten_rebuilds_flat_and_nested_dicts_in_their_key_order():
+    for tree in ({"b": np.ones(1), "a": np.zeros(2)}, {"b": {"c": np.ones(1)}, "a": np.zeros(2)}, {}):
+        leaves, treedef = tg.tree_flatten(tree)
+        rebuilt = tg.tree_unflatten(treedef, [leaf + 1 for leaf in leaves])
+        assert tg.tree_flatten(rebuilt)[1] == treedef and list(rebuilt) == list(tree)
+        for new, old in zip(tg.tree_leaves(rebuilt), leaves):
+            np.testing.assert_array_equal(new, old + 1)

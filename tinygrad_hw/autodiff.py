@@ -115,16 +115,12 @@ def _gradients(cotangents, inputs):
                 refuse_complex(g, "vjp")
                 shape = shape_of(like)
                 g = np.array(g if shape_of(g) == shape else np.broadcast_to(g, shape), dtype=like.dtype)
-            elif id(_owner(g)) in given:  # the same memory as a gradient already handed out
-                g = g.copy()
-            given.add(id(_owner(g)))
+            owner = g if g.base is None else g.base  # the array whose memory g uses
+            if id(owner) in given:  # the same memory as a gradient already handed out
+                g = owner = g.copy()
+            given.add(id(owner))
         grads.append(g)
     return grads
-
-
-def _owner(array):
-    """The array whose memory `array` uses (itself, or the array it is a view of)."""
-    return array if array.base is None else array.base
 
 
 def _seeds(outputs, trace, g, value):
