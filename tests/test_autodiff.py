@@ -253,3 +253,35 @@ def test_tree_unflatten_rebuilds_flat_and_nested_dicts_in_their_key_order():
         assert tg.tree_flatten(rebuilt)[1] == treedef and list(rebuilt) == list(tree)
         for new, old in zip(tg.tree_leaves(rebuilt), leaves):
             np.testing.assert_array_equal(new, old + 1)
+
+
+def test_value_and_grad_keeps_its_contract_at_the_edges():
+    x = np.array([1.0, -2.0, 4.0])
+
+    # a primitive whose forward returns a Python float
+    @tg.primitive(registry=None)
+    def total(a):
+        return float(np.sum(a))
+
+    total.defvjp(lambda g, ans, a: g * np.ones_like(a))
+    value, g = tg.value_and_grad(total)(x)
+    assert value == 3.0
+    np.testing.assert_array_equal(g, np.ones(3))
+
+    # a forgotten return is an error, not a zero gradient
+    with pytest.raises(ValueError, match=r"scalar output.*returned None \(does it return its result\?\)"):
+        tg.grad(lambda a: None)(x)
+
+    # as a method: the instance is the first argument
+    class Model:
+        value_and_grad = tg.value_and_grad(lambda self, a: tg.sum(a * a), argnums=1)
+
+    value, g = Model().value_and_grad(x)
+    assert value == 21.0
+    np.testing.assert_array_equal(g, 2 * x)
+
+
+def test_tree_unflatten_takes_any_iterable_of_leaves():
+    _, treedef = tg.tree_flatten({"a": np.zeros(1), "b": np.zeros(1)})
+    assert tg.tree_unflatten(treedef, iter([1, 2])) == {"a": 1, "b": 2}
+    assert tg.tree_unflatten(treedef, (x for x in (3, 4))) == {"a": 3, "b": 4}

@@ -225,7 +225,12 @@ def value_and_grad(f, argnums=0, has_aux=False):
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     if single and not has_aux:
-        return functools.wraps(f)(functools.partial(_value_and_grad_of_one, f, argnums))
+
+        @functools.wraps(f)
+        def value_and_grad_of_one(*args, **kwargs):
+            return _value_and_grad_of_one(f, argnums, *args, **kwargs)
+
+        return value_and_grad_of_one
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
@@ -246,7 +251,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
         chosen = (args[argnums],) if single else tuple(args[n] for n in nums)
         value, pullback, trace = _traced_vjp(f_of_differentiated, chosen)
-        if isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
+        if value is None or isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
             raise ValueError(
                 f"grad needs a function with a scalar output, but {_name(f)} returned "
                 f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
@@ -277,7 +282,12 @@ def _value_and_grad_of_one(f, argnum, *args, **kwargs):
     full[argnum] = tree_unflatten(treedef, inputs)
     out = f(*full, **kwargs)
     tape = trace.finish()
-    if type(out) is not Tensor or out.trace is not trace or out.value.shape != ():
+    if (
+        type(out) is not Tensor
+        or out.trace is not trace
+        or type(out.value) is not np.ndarray
+        or out.value.shape
+    ):
         return _value_and_grad_of_other(f, out, trace, tape, inputs, treedef)
     value = out.value
     refuse_complex(value, "vjp")
@@ -286,12 +296,13 @@ def _value_and_grad_of_one(f, argnum, *args, **kwargs):
 
 
 def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
-    """The rarer outputs: an array of size 1 but not 0-d, a constant, or one refused with the
-    general path's errors (a pytree, several values, a complex value)."""
+    """The rarer outputs: an array of size 1 but not 0-d, a Python number, a value of an outer
+    trace (nested derivatives), a constant, or one refused with the general path's errors (a
+    pytree, several values, None, a complex value)."""
     value = _unboxed(out, trace) if type(out) is Tensor else out
     for leaf in tree_flatten(value)[0]:
         refuse_complex(leaf, "vjp")
-    if isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
+    if value is None or isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
         raise ValueError(
             f"grad needs a function with a scalar output, but {_name(f)} returned "
             f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
@@ -302,7 +313,7 @@ def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
             "the output does not depend on the inputs being differentiated, so the gradient "
             "is zero (if that is unexpected, check that the function uses its arguments)",
             ZeroGradientWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of value_and_grad's function
         )
         return value, tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
     seed = np.ones(shape_of(value), getattr(value, "dtype", np.float64))
@@ -310,6 +321,8 @@ def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
 
 
 def _output_description(value):
+    if value is None:
+        return "None (does it return its result?)"
     if isinstance(value, (dict, list, tuple)):
         return f"a {type(value).__name__}"
     return f"shape {shape_of(value)}"

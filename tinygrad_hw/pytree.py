@@ -72,7 +72,8 @@ def _flatten_into(tree, leaves):
 
 def tree_unflatten(treedef, leaves):
     """Rebuild the tree described by `treedef` with `leaves` in flattening order."""
-    if treedef is not _LEAF and treedef[0] is dict and not any(treedef[2]) and len(leaves) == len(treedef[1]):
+    flat_dict = treedef is not _LEAF and treedef[0] is dict and not any(treedef[2])
+    if flat_dict and type(leaves) is list and len(leaves) == len(treedef[1]):
         return dict(zip(treedef[1], leaves))  # a flat dict (every child a leaf): a model's parameters
     return _build(treedef, iter(leaves))
 
