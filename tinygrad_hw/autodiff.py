@@ -282,12 +282,8 @@ def _value_and_grad_of_one(f, argnum, *args, **kwargs):
     full[argnum] = tree_unflatten(treedef, inputs)
     out = f(*full, **kwargs)
     tape = trace.finish()
-    if (
-        type(out) is not Tensor
-        or out.trace is not trace
-        or type(out.value) is not np.ndarray
-        or out.value.shape
-    ):
+    # 0-d: an array, a numpy scalar, or a Tensor of an outer trace (not a Python number: no dtype)
+    if type(out) is not Tensor or out.trace is not trace or getattr(out.value, "shape", None) != ():
         return _value_and_grad_of_other(f, out, trace, tape, inputs, treedef)
     value = out.value
     refuse_complex(value, "vjp")
@@ -296,9 +292,8 @@ def _value_and_grad_of_one(f, argnum, *args, **kwargs):
 
 
 def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
-    """The rarer outputs: an array of size 1 but not 0-d, a Python number, a value of an outer
-    trace (nested derivatives), a constant, or one refused with the general path's errors (a
-    pytree, several values, None, a complex value)."""
+    """The rarer outputs: an array of size 1 but not 0-d, a Python number, a constant, or one
+    refused with the general path's errors (a pytree, several values, None, a complex value)."""
     value = _unboxed(out, trace) if type(out) is Tensor else out
     for leaf in tree_flatten(value)[0]:
         refuse_complex(leaf, "vjp")
