@@ -246,6 +246,22 @@ def test_cross_entropy_with_integer_labels_is_the_mean_negative_log_softmax(dtyp
         tg.softmax_cross_entropy(logits, np.array([0, 1, 2, 3, 4, -1]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_gradient_is_softmax_minus_one_hot_at_the_edges(dtype, reduction):
+    # Its first-order VJP folds the scale into each row's normaliser and subtracts it at the label.
+    logits = np.array([[0.0, 0.0, 0.0], [1e-3, -1e-3, 0.0], [300.0, -300.0, 0.0], [5.0, 5.0, -2.0]], dtype)
+    labels = np.array([1, 0, 1, 0])  # a tie, near-ties, a label far below the maximum, a tied label
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    softmax = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    expected = (softmax - np.eye(3)[labels]) / (len(labels) if reduction == "mean" else 1)
+    g = tg.grad(lambda z: tg.softmax_cross_entropy(z, labels, reduction=reduction))(logits)
+    assert g.dtype == dtype and g.shape == logits.shape
+    np.testing.assert_allclose(g, expected, rtol=1e-6 if dtype == np.float32 else 1e-13, atol=1e-7)
+    (one_row,) = tg.grad(lambda z: tg.softmax_cross_entropy(z, labels[:1], reduction=reduction))(logits[:1])
+    np.testing.assert_allclose(one_row, softmax[0] - np.eye(3)[1], rtol=1e-6)
+
+
 def test_tree_unflatten_rebuilds_flat_and_nested_dicts_in_their_key_order():
     for tree in ({"b": np.ones(1), "a": np.zeros(2)}, {"b": {"c": np.ones(1)}, "a": np.zeros(2)}, {}):
         leaves, treedef = tg.tree_flatten(tree)

@@ -183,12 +183,7 @@ def _traced_vjp(f, args):
         if not seeds:
             if not traced:
                 _check_untraced_cotangent(g, value)
-            warnings.warn(
-                "the output does not depend on the inputs being differentiated, so the gradient "
-                "is zero (if that is unexpected, check that the function uses its arguments)",
-                ZeroGradientWarning,
-                stacklevel=2,
-            )
+            _warn_zero_gradient(stacklevel=3)
             return tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
         return tree_unflatten(treedef, _gradients(backward(tape, seeds), inputs))
 
@@ -251,12 +246,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
         chosen = (args[argnums],) if single else tuple(args[n] for n in nums)
         value, pullback, trace = _traced_vjp(f_of_differentiated, chosen)
-        if value is None or isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
-            raise ValueError(
-                f"grad needs a function with a scalar output, but {_name(f)} returned "
-                f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
-                "vector outputs"
-            )
+        _check_scalar_output(f, value)
         dtype = getattr(value, "dtype", np.float64)
         shape = shape_of(value)
         grads = pullback(np.array(1, dtype) if shape == () else np.ones(shape, dtype))
@@ -297,22 +287,31 @@ def _value_and_grad_of_other(f, out, trace, tape, inputs, treedef):
     value = _unboxed(out, trace) if type(out) is Tensor else out
     for leaf in tree_flatten(value)[0]:
         refuse_complex(leaf, "vjp")
+    _check_scalar_output(f, value)
+    if type(out) is not Tensor or out.trace is not trace:
+        _warn_zero_gradient(stacklevel=5)  # the caller of value_and_grad's function
+        return value, tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
+    seed = np.ones(shape_of(value), getattr(value, "dtype", np.float64))
+    return value, tree_unflatten(treedef, _gradients(backward(tape, {id(out): seed}), inputs))
+
+
+def _check_scalar_output(f, value):
+    """grad differentiates one number: refuse None, a pytree, or an array of more than one value."""
     if value is None or isinstance(value, (dict, list, tuple)) or math.prod(shape_of(value)) != 1:
         raise ValueError(
             f"grad needs a function with a scalar output, but {_name(f)} returned "
             f"{_output_description(value)}; reduce it (e.g. with sum or mean) or use vjp for "
             "vector outputs"
         )
-    if type(out) is not Tensor or out.trace is not trace:
-        warnings.warn(
-            "the output does not depend on the inputs being differentiated, so the gradient "
-            "is zero (if that is unexpected, check that the function uses its arguments)",
-            ZeroGradientWarning,
-            stacklevel=4,  # the caller of value_and_grad's function
-        )
-        return value, tree_unflatten(treedef, [_zeros_like(x.value) for x in inputs])
-    seed = np.ones(shape_of(value), getattr(value, "dtype", np.float64))
-    return value, tree_unflatten(treedef, _gradients(backward(tape, {id(out): seed}), inputs))
+
+
+def _warn_zero_gradient(stacklevel):
+    warnings.warn(
+        "the output does not depend on the inputs being differentiated, so the gradient "
+        "is zero (if that is unexpected, check that the function uses its arguments)",
+        ZeroGradientWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _output_description(value):

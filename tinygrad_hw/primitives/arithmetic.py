@@ -13,7 +13,6 @@ import numpy as np
 from ..primitive import ShapeError, primitive
 from ..tensor import Tensor, dtype_of, primal, shape_of
 from .shape import reshape, transpose, unbroadcast, where
-from .shape import sum as sum_over
 
 
 def _binary_sample(low=-2.0, high=2.0, away_from=None):
@@ -279,7 +278,7 @@ def affine(x, w, b):
 affine.defvjp(
     lambda g, ans, x, w, b: _product_like(g, w, x),
     lambda g, ans, x, w, b: matmul(x.T, g),
-    lambda g, ans, x, w, b: sum_over(g, axis=0, keepdims=b.ndim == 2),  # over the rows of the batch
+    lambda g, ans, x, w, b: unbroadcast(g, b.shape),
 )
 affine.defjvp(
     lambda t, ans, x, w, b: matmul(t, w),
