@@ -262,6 +262,63 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_at_the_edges(dtype, red
     np.testing.assert_allclose(one_row, softmax[0] - np.eye(3)[1], rtol=1e-6)
 
 
+def test_a_saving_forward_hands_its_residuals_to_first_order_vjps_only():
+    # cube(x) = x^3 saves x^2 for its VJP; nested traces and forward mode get saved=None
+    received = []
+
+    @tg.primitive(registry=None)
+    def cube(x):
+        return x**3
+
+    @cube.defsaving
+    def _(x):
+        square = x * x
+        return square * x, square
+
+    def cube_vjp(g, ans, x, saved=None):
+        received.append("saved" if saved is not None else "None")
+        return g * 3 * (saved if saved is not None and type(g) is np.ndarray else x * x)
+
+    cube.defvjp(cube_vjp)
+    cube.defjvp(lambda t, ans, x: t * 3 * x * x)
+    x = np.array([0.5, -2.0, 3.0])
+
+    assert type(cube(x)) is np.ndarray and received == []
+    value, pullback = tg.vjp(cube, x)
+    np.testing.assert_array_equal(value, x**3)
+    first, again = pullback(np.ones(3))[0], pullback(np.ones(3))[0]  # saved must survive a second call
+    np.testing.assert_array_equal(first, 3 * x * x)
+    np.testing.assert_array_equal(again, first)
+    assert received == ["saved", "saved"]
+
+    received.clear()
+    second = tg.grad(lambda x: tg.sum(tg.grad(lambda y: tg.sum(cube(y)))(x)))(x)
+    np.testing.assert_allclose(second, 6 * x)
+    assert "saved" not in received  # the inner trace's inputs were Tensors of the outer one
+    received.clear()
+    _, tangent = tg.jvp(tg.grad(lambda y: tg.sum(cube(y))), (x,), (np.ones(3),))
+    np.testing.assert_allclose(tangent, 6 * x)
+    assert "saved" not in received
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_vjp_gives_the_same_with_and_without_the_forward_passes_exponentials(reduction):
+    from tinygrad_hw.primitives.losses import _softmax_cross_entropy_saving
+
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((7, 4)).astype(np.float32) * 5
+    labels = rng.integers(0, 4, 7)
+    loss, saved = _softmax_cross_entropy_saving(logits, labels, reduction)
+    assert loss == tg.softmax_cross_entropy(logits, labels, reduction=reduction)
+    vjp = tg.softmax_cross_entropy.vjps[0]
+    g = np.array(0.5, np.float32)
+    with_saved = vjp(g, loss, logits, labels, reduction, saved=saved)
+    np.testing.assert_array_equal(with_saved, vjp(g, loss, logits, labels, reduction))
+    np.testing.assert_array_equal(vjp(g, loss, logits, labels, reduction, saved=saved), with_saved)
+    traced = tg.grad(lambda z: 0.5 * tg.softmax_cross_entropy(z, labels, reduction=reduction))(logits)
+    np.testing.assert_allclose(traced, with_saved, rtol=1e-6)
+
+
 def test_tree_unflatten_rebuilds_flat_and_nested_dicts_in_their_key_order():
     for tree in ({"b": np.ones(1), "a": np.zeros(2)}, {"b": {"c": np.ones(1)}, "a": np.zeros(2)}, {}):
         leaves, treedef = tg.tree_flatten(tree)

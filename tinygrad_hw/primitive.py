@@ -5,7 +5,9 @@ A primitive pairs a numpy forward function with its derivative rules, written ne
     the cotangent `g` of the output, the output `ans` and the inputs, and returns the cotangent of
     its argument;
   * one Jacobian-vector product (JVP) per differentiable argument, for forward mode. It receives
-    the tangent `t` of its argument, the output and the inputs, and returns the output's tangent.
+    the tangent `t` of its argument, the output and the inputs, and returns the output's tangent;
+  * optionally, a forward pass that also returns what its VJPs would otherwise compute again
+    (`defsaving`): the softmax cross-entropy keeps its exponentials for its gradient.
 Both are written with the engine's own operations (operators on arrays, or other primitives), so
 that when `g` or `t` is itself traced the rule is recorded too and can be differentiated again.
 
@@ -49,6 +51,7 @@ class Primitive:
         self.vjp_argnum = None  # or, for variadic primitives, one vjp(argnum, g, ans, *args, **params)
         self.jvps = {}  # argnum -> jvp(t, ans, *args, **params): forward mode, see defjvp
         self.jvp_argnum = None
+        self.forward_saving = None  # forward_saving(*args, **params) -> (ans, saved): see defsaving
         self.sample = None
         if registry is not None:
             if self.name in registry:
@@ -59,6 +62,20 @@ class Primitive:
         """Attach one VJP per positional argument; None marks an argument as not differentiable."""
         self.vjps = {i: v for i, v in enumerate(vjps) if v is not None}
         return self
+
+    def defsaving(self, forward_saving):
+        """Attach `forward_saving(*args, **params) -> (ans, saved)`: the forward pass, also returning
+        intermediate results (residuals) that the VJPs would otherwise compute again.
+
+        A reverse trace whose inputs are plain arrays (a first-order pass) calls it instead of
+        `forward` and hands `saved` to each VJP of the node as the keyword argument `saved`. Nested
+        traces and forward mode call `forward`, and the VJPs get `saved=None`: they must then
+        compute what they need with engine operations, so that they can be differentiated again.
+        `saved` is shared by every call of the node's VJPs (a pullback may be called many times):
+        they must not write into it.
+        """
+        self.forward_saving = forward_saving
+        return forward_saving
 
     def defvjp_argnum(self, vjp):
         """Attach a single VJP `vjp(argnum, g, ans, *args, **params)`, for variadic primitives."""
@@ -163,7 +180,13 @@ class Primitive:
                 parents.append((vjp, a))
             elif i in self.jvps:
                 raise NotImplementedError(f"{self.name}: no reverse-mode rule (VJP) for argument {i}")
-        ans = self(*values, **params) if nested else self.forward(*values, **params)
+        if nested:
+            ans = self(*values, **params)
+        elif self.forward_saving is None:
+            ans = self.forward(*values, **params)
+        else:
+            ans, saved = self.forward_saving(*values, **params)
+            params = {**params, "saved": saved}
         if not parents:
             return ans
         out = Tensor(ans, trace, self, values, params, parents)

@@ -115,17 +115,20 @@ class _instrumented:
 
     def __enter__(self):
         for prim in REGISTRY.values():
-            self.saved.append((prim, prim.forward, dict(prim.vjps), prim.vjp_argnum))
+            self.saved.append((prim, prim.forward, prim.forward_saving, dict(prim.vjps), prim.vjp_argnum))
             stats = self.stats[prim.name]
             prim.forward = self._timed(prim.forward, stats, backward=False)
+            if prim.forward_saving is not None:  # what a first-order trace calls instead of forward
+                prim.forward_saving = self._timed(prim.forward_saving, stats, backward=False)
             prim.vjps = {i: self._timed(v, stats, backward=True) for i, v in prim.vjps.items()}
             if prim.vjp_argnum is not None:
                 prim.vjp_argnum = self._timed(prim.vjp_argnum, stats, backward=True)
         return self
 
     def __exit__(self, *exc):
-        for prim, forward, vjps, vjp_argnum in self.saved:
-            prim.forward, prim.vjps, prim.vjp_argnum = forward, vjps, vjp_argnum
+        for prim, forward, forward_saving, vjps, vjp_argnum in self.saved:
+            prim.forward, prim.forward_saving = forward, forward_saving
+            prim.vjps, prim.vjp_argnum = vjps, vjp_argnum
         return False
 
     def _timed(self, function, stats, backward):
