@@ -15,6 +15,15 @@ def test_engine_and_hand_written_numpy_reach_the_same_weights(batch_size):
     assert difference < 1e-12
 
 
+def test_hand_written_numpy_gets_cache_line_aligned_copies_of_the_weights():
+    # its in-place update runs at one speed in every run, whatever malloc returned
+    for a in (np.arange(12.0).reshape(3, 4), np.ones(5, np.float32), np.zeros((1, 3), np.float32)):
+        copy = mlp_epoch._aligned_copy(a)
+        assert copy.ctypes.data % 64 == 0 and copy.flags.writeable and copy.flags.c_contiguous
+        assert copy.dtype == a.dtype and copy.shape == a.shape and not np.shares_memory(copy, a)
+        np.testing.assert_array_equal(copy, a)
+
+
 def test_pytorch_version_reaches_the_same_weights():
     pytest.importorskip("torch")
     _, difference = mlp_epoch.time_epochs(16, np.float64, rows=64, repeats=1, with_torch=True)
