@@ -80,7 +80,7 @@ def _integer_label_loss(logits, labels):
     """sum over rows of log(sum_c e^z_c) - z_label, computed as (log-sum-exp - max) + (max - z_label),
     and the exponentials it was computed from (see above).
 
-    Both terms are >= 0, so nothing cancels, and the log-probabilities of the classes that are not
+    Both terms of each row are >= 0, so nothing cancels, and the log-probabilities of the classes that are not
     the label are never formed (this runs in every training step).
     """
     shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
@@ -91,7 +91,7 @@ def _integer_label_loss(logits, labels):
         label_shifted = shifted[rows, labels]
     except IndexError:
         _label_range_error(labels, logits.shape[1])
-    return np.add.reduce(np.log(sums)) - np.add.reduce(label_shifted), (exps, sums, rows)
+    return np.add.reduce(np.log(sums) - label_shifted), (exps, sums, rows)
 
 
 def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean", saved=None):
