@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import openblas_kernels  # noqa: F401 (before anything loads numpy: it picks OpenBLAS's kernels)
-from tinygrad_hw.app.cli import Verb, command_line, positive_int, run_command
+from tinygrad_hw.app.cli import Verb, command_line, positive_float, positive_int, run_command
 
 from . import cifar_engine, cnn_step, hvp_cost, mlp_epoch
 from .commands import autoencoder, cifar10_engine, compare, report
@@ -83,6 +83,13 @@ def _mlp_arguments(parser):
     )
     parser.add_argument(
         "--repeats", type=positive_int, default=3, help="epochs timed per version; the best counts"
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=positive_float,
+        default=1.0,
+        help="time more epochs until each version's add up to this (default: 1.0; a fast epoch's "
+        "best of 3 is a fraction of a second, which a slow spell of a shared machine can cover)",
     )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out (it is optional)")
     parser.add_argument(

@@ -7,8 +7,9 @@ the same batches:
     layers use `affine` (x @ W + b in one primitive), as PyTorch's nn.Linear uses addmm;
   * numpy: forward and backward written out by hand, updated in place (the homework's way);
   * torch: the same network in PyTorch on the CPU, autograd, `torch.optim.SGD`.
-Each is timed for one whole epoch, best of `repeats`: the engine and numpy interleaved (in
-alternating order) so that they share the machine's state, then PyTorch in a block of its own.
+Each is timed for one whole epoch, the best of at least `repeats` epochs and of at least
+`min_seconds` of epochs: the engine and numpy interleaved (in alternating order) so that they
+share the machine's state, then PyTorch in a block of its own.
 The engine and numpy versions use the same numpy kernels (`scipy.special.expit`, the same stable
 log-softmax), so their ratio is the engine's overhead.
 
@@ -151,8 +152,13 @@ def _seconds(fn):
     return time.perf_counter() - start
 
 
-def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True):
-    """Best-of-`repeats` epoch times for each version, and how far apart their final weights are."""
+def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True, min_seconds=0.0, max_rounds=60):
+    """Best epoch times for each version, and how far apart their final weights are.
+
+    Each version is timed for `repeats` epochs, and then for more, until its epochs add up to
+    `min_seconds` (at most `max_rounds` in all): at batch 32 three epochs are 0.2 s of measurement,
+    which one of a shared machine's slow spells can cover entirely.
+    """
     x, y, params = make_problem(rows, dtype)
     batches = make_batches(x, y, batch_size)
     versions = {
@@ -160,7 +166,9 @@ def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True):
         "numpy": lambda: numpy_epoch(params, batches, lr),
     }
     times = {name: [] for name in versions}
-    for repeat in range(repeats):
+    for repeat in range(max(repeats, max_rounds)):
+        if repeat >= repeats and all(sum(t) >= min_seconds for t in times.values()):
+            break
         order = ["engine", "numpy"] if repeat % 2 == 0 else ["numpy", "engine"]
         for name in order:
             times[name].append(_seconds(versions[name]))
@@ -168,7 +176,9 @@ def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True):
         # PyTorch's worker threads keep spinning for a moment after each epoch, slowing whatever
         # runs next; timing its epochs in a block of their own keeps that off the other two.
         times["torch"] = []
-        for _ in range(repeats):
+        for repeat in range(max(repeats, max_rounds)):
+            if repeat >= repeats and sum(times["torch"]) >= min_seconds:
+                break
             model, tensors = torch_setup(params, batches)
             times["torch"].append(_seconds(lambda m=model, t=tensors: torch_epoch(m, t, lr)))
     final = {"engine": engine_epoch(params, batches, lr), "numpy": numpy_epoch(params, batches, lr)}

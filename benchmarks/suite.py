@@ -25,6 +25,7 @@ SETTINGS = {
     "quick": {
         "mlp_rows": 2_160,
         "mlp_repeats": 2,
+        "mlp_min_seconds": 0.0,
         "ae_rows": 2_016,
         "ae_repeats": 2,
         "cnn_repeats": 3,
@@ -39,6 +40,7 @@ SETTINGS = {
     "full": {
         "mlp_rows": 10_800,
         "mlp_repeats": 5,
+        "mlp_min_seconds": 1.0,
         "ae_rows": 10_152,
         "ae_repeats": 5,
         "cnn_repeats": 10,
@@ -65,6 +67,7 @@ def speed(settings, with_torch, bar):
                 settings["mlp_rows"],
                 settings["mlp_repeats"],
                 with_torch=with_torch,
+                min_seconds=settings["mlp_min_seconds"],
             )
             mlp.append(
                 {"batch": batch, "dtype": dtype, "seconds": seconds, "max_weight_difference": difference}

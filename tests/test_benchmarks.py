@@ -24,6 +24,16 @@ def test_hand_written_numpy_gets_cache_line_aligned_copies_of_the_weights():
         np.testing.assert_array_equal(copy, a)
 
 
+def test_fast_epochs_are_timed_until_they_add_up_to_the_time_asked_for(monkeypatch):
+    timed = []
+    monkeypatch.setattr(mlp_epoch, "_seconds", lambda epoch: timed.append(epoch) or 0.1)  # 0.1 s each
+    for min_seconds, max_rounds, rounds in ((0.0, 60, 2), (0.75, 60, 8), (100.0, 5, 5)):
+        timed.clear()
+        budget = {"min_seconds": min_seconds, "max_rounds": max_rounds}
+        mlp_epoch.time_epochs(16, np.float64, rows=64, repeats=2, with_torch=False, **budget)
+        assert len(timed) == 2 * rounds  # the engine and numpy, round after round
+
+
 def test_pytorch_version_reaches_the_same_weights():
     pytest.importorskip("torch")
     _, difference = mlp_epoch.time_epochs(16, np.float64, rows=64, repeats=1, with_torch=True)

@@ -25,6 +25,7 @@ def run(
     batch_sizes: list[int],
     dtypes: list[str],
     repeats: int,
+    min_seconds: float,
     no_torch: bool,
     system_malloc: bool,
 ) -> None:
@@ -37,7 +38,7 @@ def run(
     configurations = [(b, d) for b in batch_sizes for d in dtypes]
     for batch, dtype in tqdm(configurations, desc="mlp epoch", unit="config", disable=None):
         seconds, difference = mlp_epoch.time_epochs(
-            batch, np.dtype(dtype).type, rows, repeats, with_torch=with_torch
+            batch, np.dtype(dtype).type, rows, repeats, with_torch=with_torch, min_seconds=min_seconds
         )
         table.append(
             {"batch": batch, "dtype": dtype, "seconds": seconds, "max_weight_difference": difference}
@@ -53,6 +54,7 @@ def run(
     metrics = {
         "rows_per_epoch": rows,
         "repeats": repeats,
+        "min_seconds": min_seconds,
         "malloc_keeps_freed_memory": tuned,
         "machine": suite.machine(),
         "epochs": table,
