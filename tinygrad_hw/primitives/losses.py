@@ -80,8 +80,8 @@ def _integer_label_loss(logits, labels):
     """sum over rows of log(sum_c e^z_c) - z_label, computed as (log-sum-exp - max) + (max - z_label),
     and the exponentials it was computed from (see above).
 
-    Both terms of each row are >= 0, so nothing cancels, and the log-probabilities of the classes that are not
-    the label are never formed (this runs in every training step).
+    Both terms of each row are >= 0, so nothing cancels, and the log-probabilities of the classes
+    that are not the label are never formed (this runs in every training step).
     """
     shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
     exps = np.exp(shifted)
@@ -103,8 +103,9 @@ def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean", saved=N
         labels = labels.astype(logits.dtype, copy=False)
         return (softmax(logits) * labels.sum(axis=1, keepdims=True) - labels) * scale
     if type(logits) is np.ndarray and type(scale) is not Tensor:
-        # First order: (softmax - one-hot) * scale from the forward pass's e^(z - max), the scale
-        # folded into each row's normaliser (two passes over the logits, one without `saved`).
+        # First order: (softmax - one-hot) * scale from e^(z - max), the scale folded into each
+        # row's normaliser. The forward pass's exponentials when it saved them (a training step),
+        # else computed again (a direct call, or forward mode's rule below).
         exps, sums, rows = saved if saved is not None else _integer_label_loss(logits, labels)[1]
         gradient = exps * np.divide(scale, sums)[:, np.newaxis]
         gradient[rows, labels] -= scale
