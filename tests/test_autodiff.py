@@ -315,8 +315,15 @@ def test_cross_entropy_vjp_gives_the_same_with_and_without_the_forward_passes_ex
     with_saved = vjp(g, loss, logits, labels, reduction, saved=saved)
     np.testing.assert_array_equal(with_saved, vjp(g, loss, logits, labels, reduction))
     np.testing.assert_array_equal(vjp(g, loss, logits, labels, reduction, saved=saved), with_saved)
-    traced = tg.grad(lambda z: 0.5 * tg.softmax_cross_entropy(z, labels, reduction=reduction))(logits)
-    np.testing.assert_allclose(traced, with_saved, rtol=1e-6)
+    z = logits.astype(np.float64)
+    softmax = np.exp(z - z.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    expected = 0.5 * (softmax - np.eye(4)[labels]) / (7 if reduction == "mean" else 1)
+    np.testing.assert_allclose(with_saved, expected, rtol=1e-5, atol=1e-7)
+    # the logits' dtype, whatever the cotangent's (a float64 one must not make the backward float64)
+    for cotangent in (np.array(0.5), np.float64(0.5), 0.5, g):
+        assert vjp(cotangent, loss, logits, labels, reduction, saved=saved).dtype == np.float32
+        assert vjp(cotangent, loss, logits, labels, reduction).dtype == np.float32
 
 
 def test_tree_unflatten_rebuilds_flat_and_nested_dicts_in_their_key_order():

@@ -71,8 +71,9 @@ class Primitive:
         `forward` and hands `saved` to each VJP of the node as the keyword argument `saved`. Nested
         traces and forward mode call `forward`, and the VJPs get `saved=None`: they must then
         compute what they need with engine operations, so that they can be differentiated again.
-        `saved` is shared by every call of the node's VJPs (a pullback may be called many times):
-        they must not write into it.
+        A VJP given `saved` may still receive a traced `g` (a pullback differentiated with respect
+        to its cotangent): it uses `saved` only for plain-array work. `saved` is shared by every
+        call of the node's VJPs (a pullback may be called many times): they must not write into it.
         """
         self.forward_saving = forward_saving
         return forward_saving

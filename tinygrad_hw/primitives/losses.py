@@ -83,15 +83,20 @@ def _integer_label_loss(logits, labels):
     Both terms of each row are >= 0, so nothing cancels, and the log-probabilities of the classes
     that are not the label are never formed (this runs in every training step).
     """
-    shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
-    exps = np.exp(shifted)
-    sums = np.add.reduce(exps, axis=1)
+    shifted, exps, sums = _shifted_exponentials(logits)
     rows = np.arange(len(labels))
     try:
         label_shifted = shifted[rows, labels]
     except IndexError:
         _label_range_error(labels, logits.shape[1])
     return np.add.reduce(np.log(sums) - label_shifted), (exps, sums, rows)
+
+
+def _shifted_exponentials(logits):
+    """z - max, e^(z - max) and its sum, row by row: what the loss and its gradient share."""
+    shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    return shifted, exps, np.add.reduce(exps, axis=1)
 
 
 def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean", saved=None):
@@ -106,8 +111,11 @@ def _softmax_cross_entropy_vjp(g, ans, logits, labels, reduction="mean", saved=N
         # First order: (softmax - one-hot) * scale from e^(z - max), the scale folded into each
         # row's normaliser. The forward pass's exponentials when it saved them (a training step),
         # else computed again (a direct call, or forward mode's rule below).
-        exps, sums, rows = saved if saved is not None else _integer_label_loss(logits, labels)[1]
-        gradient = exps * np.divide(scale, sums)[:, np.newaxis]
+        if saved is None:
+            saved = _shifted_exponentials(logits)[1:] + (np.arange(shape[0]),)
+        exps, sums, rows = saved
+        # in the logits' dtype, whatever the cotangent's (a float64 g must not make it float64)
+        gradient = exps * np.divide(scale, sums, dtype=exps.dtype)[:, np.newaxis]
         gradient[rows, labels] -= scale
         return gradient
     return (softmax(logits) - _one_hot(labels, shape, logits.dtype)) * scale
