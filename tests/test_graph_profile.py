@@ -43,9 +43,10 @@ def test_profile_counts_every_primitive_call_and_accounts_for_the_step():
     assert calls["tanh"] == (1, 1) and calls["matmul"] == (1, 1) and calls["softmax_cross_entropy"] == (1, 1)
     assert calls["add"][0] == 1 and calls["add"][1] == 2  # one VJP per differentiable input
     assert report.step_seconds > 0 and all(p.seconds >= 0 for p in report.primitives)
-    # the shares are of the instrumented runs the times come from, so the parts add up to the whole
-    parts = sum(p.seconds for p in report.primitives)
-    assert report.other_seconds > 0 and report.profiled_seconds == pytest.approx(parts + report.other_seconds)
+    # the shares are of the instrumented runs the times come from; the timers' own cost, a few
+    # hundred nanoseconds per timed call, is not counted as the engine's
+    assert report.other_seconds > 0 and 0 < report.timer_seconds < report.profiled_seconds
+    assert report.timer_seconds / sum(p.forward_calls + p.backward_calls for p in report.primitives) < 1e-5
     table = report.table()
     assert "softmax_cross_entropy" in table and "engine and Python" in table and "100%" in table
     assert tg.REGISTRY["tanh"].forward.__name__ == "tanh"  # the timers are removed afterwards

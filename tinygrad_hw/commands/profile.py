@@ -118,7 +118,7 @@ def run(
     metrics = {
         "task": "engine profile", "model": model, "batch": batch, "dtype": dtype, "seed": seed,
         "step_ms": 1e3 * report.step_seconds, "profiled_step_ms": 1e3 * report.profiled_seconds,
-        "other_ms": 1e3 * report.other_seconds, "primitives": rows,
+        "other_ms": 1e3 * report.other_seconds, "timers_ms": 1e3 * report.timer_seconds, "primitives": rows,
     }  # fmt: skip
     write_json(out / "metrics.json", metrics)
     save_figure(out / "profile.png", _shares_figure(report, f"{model}, batch {batch}, {dtype}"))
