@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import openblas_kernels  # noqa: F401 (before anything loads numpy: it picks OpenBLAS's kernels)
-from tinygrad_hw.app.cli import Verb, command_line, positive_float, positive_int, run_command
+from tinygrad_hw.app.cli import Verb, command_line, non_negative_float, positive_int, run_command
 
 from . import cifar_engine, cnn_step, hvp_cost, mlp_epoch
 from .commands import autoencoder, cifar10_engine, compare, report
@@ -86,10 +86,11 @@ def _mlp_arguments(parser):
     )
     parser.add_argument(
         "--min-seconds",
-        type=positive_float,
+        type=non_negative_float,
         default=1.0,
-        help="time more epochs until each version's add up to this (default: 1.0; a fast epoch's "
-        "best of 3 is a fraction of a second, which a slow spell of a shared machine can cover)",
+        help="time more epochs until each version's add up to this (default: 1.0; 0: exactly "
+        "--repeats; a fast epoch's best of 3 is a fraction of a second, which a slow spell of a "
+        "shared machine can cover)",
     )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out (it is optional)")
     parser.add_argument(

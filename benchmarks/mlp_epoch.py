@@ -155,9 +155,9 @@ def _seconds(fn):
 def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True, min_seconds=0.0, max_rounds=60):
     """Best epoch times for each version, and how far apart their final weights are.
 
-    Each version is timed for `repeats` epochs, and then for more, until its epochs add up to
-    `min_seconds` (at most `max_rounds` in all): at batch 32 three epochs are 0.2 s of measurement,
-    which one of a shared machine's slow spells can cover entirely.
+    Each version is timed for `repeats` epochs, then for more until its epochs add up to
+    `min_seconds`, up to `max_rounds` epochs (or `repeats`, if more): at batch 32 three epochs are
+    0.2 s of measurement, which one of a shared machine's slow spells can cover entirely.
     """
     x, y, params = make_problem(rows, dtype)
     batches = make_batches(x, y, batch_size)
@@ -165,20 +165,20 @@ def time_epochs(batch_size, dtype, rows, repeats, lr=0.01, with_torch=True, min_
         "engine": lambda: engine_epoch(params, batches, lr),
         "numpy": lambda: numpy_epoch(params, batches, lr),
     }
+
+    def enough(timed):
+        return len(timed) >= max(repeats, max_rounds) or (len(timed) >= repeats and sum(timed) >= min_seconds)
+
     times = {name: [] for name in versions}
-    for repeat in range(max(repeats, max_rounds)):
-        if repeat >= repeats and all(sum(t) >= min_seconds for t in times.values()):
-            break
-        order = ["engine", "numpy"] if repeat % 2 == 0 else ["numpy", "engine"]
+    while not all(enough(t) for t in times.values()):
+        order = ["engine", "numpy"] if len(times["engine"]) % 2 == 0 else ["numpy", "engine"]
         for name in order:
             times[name].append(_seconds(versions[name]))
     if with_torch:
         # PyTorch's worker threads keep spinning for a moment after each epoch, slowing whatever
         # runs next; timing its epochs in a block of their own keeps that off the other two.
         times["torch"] = []
-        for repeat in range(max(repeats, max_rounds)):
-            if repeat >= repeats and sum(times["torch"]) >= min_seconds:
-                break
+        while not enough(times["torch"]):
             model, tensors = torch_setup(params, batches)
             times["torch"].append(_seconds(lambda m=model, t=tensors: torch_epoch(m, t, lr)))
     final = {"engine": engine_epoch(params, batches, lr), "numpy": numpy_epoch(params, batches, lr)}

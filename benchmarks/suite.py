@@ -83,7 +83,12 @@ def speed(settings, with_torch, bar):
     seconds, losses = cnn_step.time_steps(settings["cnn_repeats"], with_torch=with_torch)
     bar.set_postfix_str("primitives")
     return {
-        "mlp_epoch": {"rows": settings["mlp_rows"], "repeats": settings["mlp_repeats"], "table": mlp},
+        "mlp_epoch": {
+            "rows": settings["mlp_rows"],
+            "repeats": settings["mlp_repeats"],
+            "min_seconds": settings["mlp_min_seconds"],
+            "table": mlp,
+        },
         "autoencoder_epoch": {"rows": settings["ae_rows"], "batch": autoencoder_epoch.BATCH, **autoencoder},
         "cnn_step": {"batch": cnn_step.BATCH, "seconds": seconds, "first_loss": losses},
         "primitive_in_chain_seconds": mlp_epoch.primitive_overhead(),

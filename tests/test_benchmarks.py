@@ -34,6 +34,17 @@ def test_fast_epochs_are_timed_until_they_add_up_to_the_time_asked_for(monkeypat
         assert len(timed) == 2 * rounds  # the engine and numpy, round after round
 
 
+def test_the_time_budget_option_takes_zero_and_refuses_what_is_not_a_duration():
+    import argparse
+
+    from tinygrad_hw.app.cli import non_negative_float
+
+    assert non_negative_float("0") == 0.0 and non_negative_float("1.5") == 1.5
+    for text in ("-1", "nan", "inf"):
+        with pytest.raises(argparse.ArgumentTypeError, match="must be 0 or a positive number"):
+            non_negative_float(text)
+
+
 def test_pytorch_version_reaches_the_same_weights():
     pytest.importorskip("torch")
     _, difference = mlp_epoch.time_epochs(16, np.float64, rows=64, repeats=1, with_torch=True)

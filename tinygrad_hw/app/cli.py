@@ -78,6 +78,13 @@ def non_negative_int(text):
     return value
 
 
+def non_negative_float(text):
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive number, got {text}")
+    return value
+
+
 def positive_float(text):
     value = float(text)
     if not value > 0:
