@@ -1,7 +1,7 @@
 """Where a training step's time goes: a per-primitive table, like PyTorch's profiler.
 
 `profile(f, *args)` times `value_and_grad(f)(*args)`: for each primitive, how often it ran and how
-long its forward computations and its VJPs took (self time: a primitive called inside another's
+long its forward computations and its VJPs took (a primitive called inside another's forward or
 rule counts for the outer one), and what is left over, the engine's own bookkeeping and the
 model's Python. Profile before optimising: the table says which kernel is worth a faster path and
 whether the per-operation overhead matters at all.
@@ -140,8 +140,7 @@ class _instrumented:
 
     def __init__(self, stats):
         self.stats = stats
-        self.open_children = []  # time spent in nested timed calls, one entry per open call
-        self.in_backward = 0
+        self.depth = 0  # how many timed calls are open: only the outermost is timed
         self.saved = []
 
     def __enter__(self):
@@ -164,24 +163,20 @@ class _instrumented:
 
     def _timed(self, function, stats, backward):
         def timed(*args, **kwargs):
-            if self.in_backward and not backward:
-                return function(*args, **kwargs)  # a kernel inside a VJP counts for that VJP
-            self.open_children.append(0.0)
-            self.in_backward += backward
+            if self.depth:  # a primitive inside another's forward or VJP counts for that one
+                return function(*args, **kwargs)
+            self.depth += 1
             start = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - start
-                self.in_backward -= backward
-                own = elapsed - self.open_children.pop()
-                if self.open_children:
-                    self.open_children[-1] += elapsed
+                self.depth -= 1
                 if backward:
                     stats.backward_calls += 1
-                    stats.backward_seconds += own
+                    stats.backward_seconds += elapsed
                 else:
                     stats.forward_calls += 1
-                    stats.forward_seconds += own
+                    stats.forward_seconds += elapsed
 
         return timed
