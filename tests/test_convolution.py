@@ -69,6 +69,30 @@ def test_the_kernels_match_the_readable_convolution_in_every_layout(
             np.testing.assert_allclose(dx, expected_dx, atol=1e-11, err_msg=gname)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_bias_gradient_is_the_cotangent_summed_in_every_layout(dtype):
+    """A first-order cotangent in conv2d's own layout is summed by a matrix-vector product, any
+    other layout by `sum` (as is a traced one, in the registry's second-order checks). All must
+    agree with a float64 sum, keep the dtype, and give zeros for an empty batch."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((6, 2, 7, 7)).astype(dtype), rng.standard_normal((5, 2, 3, 3)).astype(dtype)
+    b = np.zeros(5, dtype)
+    ans = cv.conv2d(x, w, b)
+    g = rng.standard_normal(ans.shape).astype(dtype) * 100  # large values, where rounding shows
+    expected = g.astype(np.float64).sum(axis=(0, 2, 3))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for name, gl in _layouts(g).items():
+        db = cv.conv2d.vjp_for(2)(gl, ans, x, w, b)
+        assert db.dtype == dtype and db.shape == (5,), name
+        np.testing.assert_allclose(db, expected, rtol=rtol, atol=rtol * 100, err_msg=name)
+    empty = np.zeros((0, 5, 5, 5), dtype)
+    np.testing.assert_array_equal(cv.conv2d.vjp_for(2)(empty, empty, x[:0], w, b), np.zeros(5, dtype))
+    through_grad = tg.grad(lambda b_: tg.sum(cv.conv2d(x, w, b_) ** 2))(b)
+    np.testing.assert_allclose(
+        through_grad, (2 * ans).astype(np.float64).sum(axis=(0, 2, 3)), rtol=rtol, atol=rtol * 100
+    )
+
+
 def test_the_input_gradient_leaves_numpy_buffer_size_as_it_found_it(monkeypatch):
     """col2im's additions run with small ufunc buffers (2-3x faster on strided runs); the caller's
     setting must come back, also when the additions fail half-way."""
