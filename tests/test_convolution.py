@@ -150,7 +150,9 @@ def test_max_pooling_routes_a_tie_to_the_first_maximum_only():
 
 @pytest.mark.parametrize("size", [2, 3])
 def test_max_pooling_gradient_goes_where_numpy_argmax_points_ties_and_nans_included(size):
-    """The tiled path's winners (one comparison, a walk only on ties) against argmax over each window."""
+    """The tiled path's winners (one comparison, a walk only on ties) against argmax over each
+    window: those the forward pass saves for a first-order pullback, and those the VJP finds
+    without them (as when it is differentiated again)."""
     rng = np.random.default_rng(size)
     x = rng.integers(-2, 3, (3, 4, 3 * size + 1, 2 * size + 1)).astype(float)  # many ties, cropped edges
     x[0, 1, 0, 0] = x[2, 3, size, 1] = np.nan
@@ -164,6 +166,22 @@ def test_max_pooling_gradient_goes_where_numpy_argmax_points_ties_and_nans_inclu
             di, dj = divmod(first[n, c, i, j], size)
             expected[n, c, i * size + di, j * size + dj] = g[n, c, i, j]
         np.testing.assert_array_equal(pullback(g)[0], expected, err_msg=name)
+        unsaved = pooling._max_pool2d_vjp(g, pooling.max_pool2d(images, size), images, size)
+        np.testing.assert_array_equal(unsaved, expected, err_msg=name)
+
+
+def test_a_first_order_pullback_of_max_pooling_uses_the_mask_its_forward_pass_found(monkeypatch):
+    calls = []
+    find = pooling._winner_mask
+    monkeypatch.setattr(pooling, "_winner_mask", lambda *args: calls.append(1) or find(*args))
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4))
+    _, pullback = tg.vjp(lambda v: tg.max_pool2d(v, 2), x)
+    assert len(calls) == 1
+    pullback(np.ones((2, 3, 2, 2)))
+    pullback(np.ones((2, 3, 2, 2)))
+    assert len(calls) == 1
+    tg.grad(lambda v: tg.sum(tg.grad(lambda u: tg.sum(tg.max_pool2d(u, 2) ** 2))(v)))(x)
+    assert len(calls) > 1  # nested: the VJP finds the winners itself, with plain arrays
 
 
 def test_max_pooling_gradient_keeps_the_layout_of_its_images():
