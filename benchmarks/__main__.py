@@ -118,7 +118,7 @@ def _cnn_step_arguments(parser):
         "--configs", type=_config_list, default=list(cnn_step.CONFIGS), help=f"from {names} (default: all)"
     )
     parser.add_argument(
-        "--repeats", type=positive_int, default=10, help="rounds of interleaved blocks (default: 10)"
+        "--repeats", type=positive_int, default=20, help="rounds of interleaved blocks (default: 20)"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument(

@@ -13,10 +13,11 @@ same function.
 
 `compare(config)` times the two interleaved in one process (blocks of steps, alternating, each
 after a pause that lets the other library's idle worker threads stop spinning; the first step of
-each block is dropped, since it refills the caches), next to the
-machine's float32 GEMM rate measured in the same run; `peak_memory` runs one framework's steps in
-a fresh process and reports its peak memory. On a shared machine, compare ratios from one run,
-best against best and median against median. On its own:
+each block is dropped, since it refills the caches), next to the machine's float32 GEMM rate
+measured in the same run; `peak_memory` runs one framework's steps in a fresh process and reports
+its peak memory. On a shared machine, compare ratios from one run: best against best, median
+against median, and paired (each round's engine block against the PyTorch block beside it, the
+median over rounds), which a slow spell over one library's blocks moves least. On its own:
 
     python -m benchmarks cnn-step                          # every configuration, as a table
     python -m benchmarks cnn-step --configs ocr-64 --repeats 20
@@ -214,26 +215,32 @@ def time_steps(repeats, with_torch=True):
     return times, losses
 
 
-def compare(config, repeats=10, block=3, with_torch=True):
+def compare(config, repeats=20, block=3, with_torch=True):
     """Engine and PyTorch step times (best and median, seconds), interleaved block by block.
 
     Each round times `block` engine steps then `block` PyTorch steps, each block after a pause of
     _SETTLE_SECONDS (the other library's idle threads stop spinning) and without its first step
-    (which refills the caches). Also returns the GEMM rate, measured between rounds, and the
-    step's FLOPs.
+    (which refills the caches). Three ratios, engine over PyTorch: best over best, median over
+    median, and the paired ratio, the median over rounds of the two blocks' best steps. On a
+    shared machine a slow spell of a second or more can hold all of one library's steps and none
+    of the other's, which moves the first two; in the paired ratio both blocks of a round share
+    the spell. Also returns the GEMM rate, measured between rounds, and the step's FLOPs.
     """
     network, batch = CONFIGS[config]
     run_engine, make_torch = setup(config)
     run_torch = make_torch() if with_torch else None
     steps = {"engine": run_engine} | ({"torch": run_torch} if with_torch else {})
     times = {name: [] for name in steps}
+    round_bests = {name: [] for name in steps}
     rates = []
     for step in steps.values():
         step()  # warm up
     for _ in range(repeats):
         for name, step in steps.items():
             time.sleep(_SETTLE_SECONDS)
-            times[name] += [_seconds(step) for _ in range(block)][1:]
+            kept = [_seconds(step) for _ in range(block)][1:]
+            times[name] += kept
+            round_bests[name].append(min(kept))
         rates.append(gemm_rate(repeats=2))
     flops = step_flops(network, batch)
     result = {"config": config, "flops": flops, "gemm_flops_per_s": max(rates)}
@@ -247,7 +254,13 @@ def compare(config, repeats=10, block=3, with_torch=True):
     if with_torch:
         result["ratio"] = result["engine"]["best_s"] / result["torch"]["best_s"]
         result["median_ratio"] = result["engine"]["median_s"] / result["torch"]["median_s"]
+        result["paired_ratio"] = paired_ratio(round_bests["engine"], round_bests["torch"])
     return result
+
+
+def paired_ratio(engine_seconds, torch_seconds):
+    """The median, over rounds, of the engine's time over PyTorch's in the same round."""
+    return float(np.median(np.asarray(engine_seconds) / np.asarray(torch_seconds)))
 
 
 # -- peak memory -------------------------------------------------------------------------------
@@ -312,7 +325,7 @@ def peak_memory(framework, config):
 def print_row(r, header):
     if header:
         print(
-            "config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  GEMM frac e/t"
+            "config    GFLOP  engine ms (median)  torch ms (median)  ratio (median)  paired  GEMM frac e/t"
             "  GEMM GF/s  peak MB engine rss/traced  torch rss"
         )
     e, t = r["engine"], r["torch"]
@@ -322,7 +335,7 @@ def print_row(r, header):
     print(
         f"{r['config']:9s} {r['flops'] / 1e9:5.2f}  {1e3 * e['best_s']:7.2f} ({1e3 * e['median_s']:6.2f})"
         f"  {1e3 * t['best_s']:7.2f} ({1e3 * t['median_s']:6.2f})"
-        f"  {r['ratio']:5.2f} ({r['median_ratio']:4.2f})"
+        f"  {r['ratio']:5.2f} ({r['median_ratio']:4.2f})  {r['paired_ratio']:6.2f}"
         f"  {e['gemm_fraction']:.2f} / {t['gemm_fraction']:.2f}  {r['gemm_flops_per_s'] / 1e9:9.0f}"
         f"  {em.get('rss_peak_bytes', nan):7.1f} / {em.get('traced_peak_bytes', nan):5.1f}"
         f"  {tm.get('rss_peak_bytes', nan):7.1f}",

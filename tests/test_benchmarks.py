@@ -96,6 +96,16 @@ def test_cnn_step_computes_the_same_first_loss_on_the_engine_and_in_pytorch():
     assert seconds["engine"] > 0 and seconds["torch"] > 0
 
 
+def test_the_paired_ratio_compares_each_round_with_itself():
+    from benchmarks import cnn_step
+
+    # A slow spell over the first rounds: best against best would read 10 / 5 = 2.
+    engine = [10.0, 10.0, 10.0, 10.0, 10.0]
+    torch = [5.0, 5.0, 10.0, 10.0, 10.0]
+    assert cnn_step.paired_ratio(engine, torch) == 1.0
+    assert cnn_step.paired_ratio([2.0, 4.0, 6.0], [1.0, 4.0, 2.0]) == 2.0
+
+
 def test_engine_mlp_and_pytorch_fc_give_the_same_loss_curve_in_float64():
     pytest.importorskip("torch")
     from benchmarks import parity
