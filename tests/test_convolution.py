@@ -43,12 +43,13 @@ def _layouts(x):
     }
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 1 << 22])
+@pytest.mark.parametrize("chunk_bytes, cached_bytes", [(1, 1 << 22), (1 << 22, 1), (1 << 22, 1 << 22)])
 @pytest.mark.parametrize("stride, padding, k", [(1, 0, 3), (2, 1, 3), (1, 2, 5), (2, 0, 2), (1, 1, 1)])
 def test_the_kernels_match_the_readable_convolution_in_every_layout(
-    monkeypatch, chunk_bytes, stride, padding, k
+    monkeypatch, chunk_bytes, cached_bytes, stride, padding, k
 ):
     monkeypatch.setattr(cv, "_CHUNK_BYTES", chunk_bytes)  # 1: one output row per chunk
+    monkeypatch.setattr(cv, "_CACHED_COLUMN_BYTES", cached_bytes)  # 1: one kernel row per product
     rng = np.random.default_rng(stride + 3 * padding + 7 * k)
     x, w = rng.standard_normal((3, 4, 9, 8)), rng.standard_normal((5, 4, k, k))
     expected = cv.conv2d_reference(x, w, stride, padding)

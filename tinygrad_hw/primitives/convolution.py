@@ -147,6 +147,14 @@ def _geometry(x_shape, kh, kw, stride, padding):
 _CHUNK_BYTES = 32 << 20
 _scratch = threading.local()
 
+# The input gradient's columns are made as many kernel rows at a time as fit in about this many
+# bytes (at least one), so that col2im's additions read them back from cache. All of them at once
+# wrote 15 MB at the OCR CNN's second layer (batch 64) for the additions to read back from memory:
+# a step took 0.3-0.9 ms longer that way (best of 150-180 steps, in one process), the CIFAR-shaped
+# one 0.5 ms. Small batches keep one product: one per kernel row at batch 8 (0.4 MB of columns
+# each) took 0.05-0.1 ms longer.
+_CACHED_COLUMN_BYTES = 4 << 20
+
 # col2im's additions write runs of OW*N numbers with gaps between them (the window's rows). On
 # such strided operands numpy's ufuncs ran 2-3x slower with their default buffer size
 # (`np.getbufsize()`, 8192 elements) than with 1024 (numpy 2.4 here): the additions took 0.85 ms
@@ -319,26 +327,27 @@ def conv2d_input_grad(g, w, x_shape, stride=1, padding=0):
     """The images' gradient of conv2d for output cotangent g and filters w: the transposed convolution.
 
     The columns' cotangent, w^T g, is added back into the window each column came from (col2im),
-    one kernel row at a time: the KW * C columns of kernel row i are one product, whose KW slices
-    are added over runs of OW*N numbers while they are still in cache. (All KH * KW * C columns in
-    one product write 15 MB at the OCR CNN's second layer, batch 64, for the additions to read
-    back from memory: a step of the OCR CNN at batch 64 took 0.3-0.9 ms longer that way, best of
-    180, and the CIFAR-shaped one 0.5 ms.)
+    a few kernel rows at a time: their columns' cotangent is one product, whose slices are added
+    over runs of OW*N numbers while they are still in cache (see _CACHED_COLUMN_BYTES).
     """
     f, c, kh, kw = w.shape
     n, _, h, wd, oh, ow = _geometry(x_shape, kh, kw, stride, padding)
     gb = _batch_last(g)
     dtype = np.result_type(g, w)
-    kernel_rows = np.ascontiguousarray(w.transpose(2, 3, 1, 0), dtype=dtype).reshape(kh, kw * c, f)
     out = np.zeros((c, h + 2 * padding, wd + 2 * padding, n), dtype=dtype)
     with np.errstate():  # restores the buffer size on the way out
         np.setbufsize(_UFUNC_BUFFER)
-        for rows in _row_chunks(oh, kw * c * ow * n * dtype.itemsize):
-            cols = _buffer("columns", (kw, c, rows[1] - rows[0], ow, n), dtype)
-            for i in range(kh):
-                np.matmul(kernel_rows[i], _output_rows(gb, rows), out=cols.reshape(kw * c, -1))
-                for j in range(kw):
-                    out[_shifted(i, j, stride, rows, ow)] += cols[j]
+        for rows in _row_chunks(oh, c * kw * ow * n * dtype.itemsize):  # one kernel row's columns
+            kernel_row_bytes = c * kw * (rows[1] - rows[0]) * ow * n * dtype.itemsize
+            step = max(1, _CACHED_COLUMN_BYTES // max(1, kernel_row_bytes))
+            for first in range(0, kh, step):
+                last = min(first + step, kh)
+                weights = w[:, :, first:last].reshape(f, -1).T  # (C*G*KW, F); a view when G = KH
+                cols = _buffer("columns", (c, last - first, kw, rows[1] - rows[0], ow, n), dtype)
+                np.matmul(weights, _output_rows(gb, rows), out=cols.reshape(len(weights), -1))
+                for i in range(first, last):
+                    for j in range(kw):
+                        out[_shifted(i, j, stride, rows, ow)] += cols[:, i - first, j]
     return out[:, padding : padding + h, padding : padding + wd].transpose(3, 0, 1, 2)
 
 
