@@ -86,6 +86,10 @@ def test_the_bias_gradient_is_the_cotangent_summed_in_every_layout(dtype):
         db = cv.conv2d.vjp_for(2)(gl, ans, x, w, b)
         assert db.dtype == dtype and db.shape == (5,), name
         np.testing.assert_allclose(db, expected, rtol=rtol, atol=rtol * 100, err_msg=name)
+    for cotangent in (np.full_like(ans, 100, dtype=np.int8), ans > 0):  # numpy's sum widens these
+        np.testing.assert_array_equal(
+            cv.conv2d.vjp_for(2)(cotangent, ans, x, w, b), cotangent.sum(axis=(0, 2, 3))
+        )
     empty = np.zeros((0, 5, 5, 5), dtype)
     np.testing.assert_array_equal(cv.conv2d.vjp_for(2)(empty, empty, x[:0], w, b), np.zeros(5, dtype))
     through_grad = tg.grad(lambda b_: tg.sum(cv.conv2d(x, w, b_) ** 2))(b)
