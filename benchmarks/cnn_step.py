@@ -20,7 +20,7 @@ against median, and paired (each round's engine block against the PyTorch block 
 median over rounds), which a slow spell over one library's blocks moves least. On its own:
 
     python -m benchmarks cnn-step                          # every configuration, as a table
-    python -m benchmarks cnn-step --configs ocr-64 --repeats 20
+    python -m benchmarks cnn-step --configs ocr-64 --repeats 40
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ A primitive pairs a numpy forward function with its derivative rules, written ne
   * one Jacobian-vector product (JVP) per differentiable argument, for forward mode. It receives
     the tangent `t` of its argument, the output and the inputs, and returns the output's tangent;
   * optionally, a forward pass that also returns what its VJPs would otherwise compute again
-    (`defsaving`): the softmax cross-entropy keeps its exponentials for its gradient.
+    (`defsaving`): the softmax cross-entropy keeps its exponentials for its gradient, max pooling
+    its winners.
 Both are written with the engine's own operations (operators on arrays, or other primitives), so
 that when `g` or `t` is itself traced the rule is recorded too and can be differentiated again.
 

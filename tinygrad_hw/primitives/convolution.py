@@ -151,7 +151,7 @@ _scratch = threading.local()
 # bytes (at least one), so that col2im's additions read them back from cache. All of them at once
 # wrote 15 MB at the OCR CNN's second layer (batch 64) for the additions to read back from memory:
 # a step took 0.3-0.9 ms longer that way (best of 150-180 steps, in one process), the CIFAR-shaped
-# one 0.5 ms. Small batches keep one product: one per kernel row at batch 8 (0.4 MB of columns
+# one 0.5-0.6 ms. Small batches keep one product: one per kernel row at batch 8 (0.4 MB of columns
 # each) took 0.05-0.1 ms longer.
 _CACHED_COLUMN_BYTES = 4 << 20
 

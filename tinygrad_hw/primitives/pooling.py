@@ -100,8 +100,8 @@ def _winner_mask(x, best, size):
 def _max_pool2d_saving(x, size=2, stride=None, padding=0):
     """The pooled images and, when the windows tile them, the winner mask, found while the images
     are still in cache from the layer that wrote them. Found in the VJP instead, it read 4.8 MB of
-    the OCR CNN's first activations back from memory: a step at batch 64 took 0.05-0.25 ms longer,
-    the CIFAR-shaped one 0.3-0.6 ms (best and 10th percentile of 150 steps, in one process)."""
+    the OCR CNN's first activations back from memory: a step at batch 64 took 0.04-0.23 ms longer,
+    the CIFAR-shaped one 0.2-0.6 ms (best and 10th percentile of 90-150 steps, in one process)."""
     ans = max_pool2d.forward(x, size, stride, padding)
     return ans, (_winner_mask(x, ans, size) if _tiled(size, stride, padding) else None)
 
